@@ -1,0 +1,78 @@
+"""Overlays: functions that return a new image with the skeleton drawn. Analysis never draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posture.errors import UsageError
+from posture.pose import CONNECTIONS, Pose
+
+VISIBLE = 0.5
+BONE_RGB = (80, 220, 120)
+JOINT_RGB = (255, 255, 255)
+HIDDEN_RGB = (150, 150, 150)
+
+
+def draw_pose(image_rgb: np.ndarray, pose: Pose, label: str | None = None) -> np.ndarray:
+    """A copy of image_rgb (H, W, 3 uint8) with the pose's skeleton and an optional label."""
+    out = image_rgb.copy()
+    height, width = out.shape[:2]
+    scale = max(1, round(min(width, height) / 360))
+    if pose.person:
+        sx, sy = width / pose.image_size[0], height / pose.image_size[1]
+        pts = np.round(pose.pixels * (sx, sy)).astype(int)
+        seen = pose.visibility >= VISIBLE
+        for a, b in CONNECTIONS:
+            colour = BONE_RGB if seen[a] and seen[b] else HIDDEN_RGB
+            cv2.line(out, tuple(pts[a]), tuple(pts[b]), colour, 2 * scale, cv2.LINE_AA)
+        for i, (x, y) in enumerate(pts):
+            cv2.circle(out, (int(x), int(y)), 3 * scale, JOINT_RGB if seen[i] else HIDDEN_RGB,
+                       -1, cv2.LINE_AA)
+    if label:
+        cv2.putText(out, label, (8 * scale, 24 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale,
+                    (255, 255, 0), max(1, scale), cv2.LINE_AA)
+    return out
+
+
+def write_image(path: Path, image_rgb: np.ndarray) -> None:
+    ok, data = cv2.imencode(path.suffix or ".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise UsageError(f"{path}: cannot encode an image with suffix {path.suffix!r}")
+    try:
+        data.tofile(str(path))
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+class VideoAnnotator:
+    """Writes annotated frames to an MP4 (mp4v) file of the source's size and rate."""
+
+    def __init__(self, path: Path, fps: float, width: int, height: int) -> None:
+        if path.suffix.lower() not in {".mp4", ".m4v", ".mov", ".avi"}:
+            raise UsageError(f"{path}: --annotate for a video or trace needs a .mp4, .mov or "
+                             ".avi file name")
+        if not path.parent.exists():
+            raise UsageError(f"{path}: folder {path.parent} does not exist")
+        fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+        self.size = (width, height)
+        self._writer = cv2.VideoWriter(str(path), fourcc, fps, self.size)
+        if not self._writer.isOpened():
+            raise UsageError(f"cannot write video {path}")
+
+    def write(self, image_rgb: np.ndarray | None, pose: Pose, label: str | None = None) -> None:
+        if image_rgb is None:
+            image_rgb = np.zeros((self.size[1], self.size[0], 3), np.uint8)
+        drawn = draw_pose(image_rgb, pose, label)
+        self._writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        self._writer.release()
+
+    def __enter__(self) -> VideoAnnotator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,134 @@
+"""posture: webcam posture and exercise-form monitor.
+
+Exit codes: 0 ok, 2 bad input or usage, 3 model missing or corrupt, 4 camera unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from posture import __version__
+from posture.errors import PostureError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="posture", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    models = commands.add_parser("models", help="fetch and list pose model bundles")
+    model_commands = models.add_subparsers(dest="models_command", required=True,
+                                           parser_class=_Parser)
+    fetch = model_commands.add_parser("fetch", help="download and verify a model bundle")
+    fetch.add_argument("--variant", default="full", choices=("lite", "full", "heavy"))
+    fetch.add_argument("--force", action="store_true", help="download even if verified")
+    model_commands.add_parser("list", help="show which bundles are present and verified")
+
+    analyze = commands.add_parser("analyze", help="analyze an image, folder, video or trace")
+    analyze.add_argument("path", help="image, folder of images, video, or .jsonl trace")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    analyze.add_argument("--landmarks", type=Path, metavar="OUT.jsonl",
+                         help="write the landmark trace of a video or trace")
+    analyze.add_argument("--annotate", type=Path, metavar="OUT",
+                         help="draw the skeleton: a video for videos and traces, an image for "
+                              "an image, a folder for a folder")
+    analyze.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
+                         help="pose model variant (default: full)")
+    analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from posture import modelstore
+
+    if args.models_command == "fetch":
+        variant = modelstore.get_variant(args.variant)
+        path = modelstore.model_path(variant)
+        if not args.force and modelstore.verify(path, variant) is None:
+            print(f"model {variant.name}: already verified at {path}", file=sys.stderr)
+            return 0
+        modelstore.fetch(variant)
+        return 0
+    rows = modelstore.list_models()
+    print(f"model directory: {modelstore.model_dir()}")
+    for row in rows:
+        print(f"  {row['variant']:<6} {row['bytes']:>11,} bytes  {row['status']}")
+    return 0
+
+
+def _summary_lines(result: dict[str, Any]) -> list[str]:
+    if "images" in result:
+        return [line for item in result["images"] for line in _summary_lines(item)]
+    if result["kind"] == "image":
+        who = "person" if result["person"] else "no person"
+        return [f"{result['source']}: {who}, verdict {result['verdict']}"]
+    return [f"{result['source']}: {result['frames']} frames at {result['fps']} fps "
+            f"({result['duration_s']} s), person in {result['person_frames']}"]
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from posture.analyze import AnalyzeOptions, analyze_path
+
+    options = AnalyzeOptions(variant=args.variant, landmarks_out=args.landmarks,
+                             annotate_out=args.annotate, show_progress=not args.quiet)
+    result = analyze_path(args.path, options)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print("\n".join(_summary_lines(result)))
+    return 0
+
+
+def quiet_native_logs() -> None:
+    """Point file descriptor 2 at /dev/null and keep Python's stderr on the real one.
+
+    The pose runtime's C++ code logs warnings straight to descriptor 2 on every run; our own
+    messages, progress and tracebacks go through sys.stderr and still reach the user.
+    Set POSTURE_NATIVE_LOGS=1 to see the native logs when debugging.
+    """
+    if os.environ.get("POSTURE_NATIVE_LOGS") == "1":
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):
+        return
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = io.TextIOWrapper(os.fdopen(real, "wb", buffering=0), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True,
+                                  write_through=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_native_logs()
+    handlers = {"models": _cmd_models, "analyze": _cmd_analyze}
+    try:
+        return handlers[args.command](args)
+    except PostureError as exc:
+        print(f"posture: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("posture: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["main", "build_parser", "UsageError"]

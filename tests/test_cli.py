@@ -1,0 +1,123 @@
+"""The command line as a user runs it: exit codes, one-line errors, JSON, trace round trip."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from posture.sources import open_source
+
+
+def assert_one_line_error(proc, code=2):
+    assert proc.returncode == code, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: d / "missing.mp4",
+    lambda d: (d / "text.mp4").write_text("just text") and d / "text.mp4",
+    lambda d: (d / "empty").mkdir() or d / "empty",
+])
+def test_bad_paths_exit_2_with_one_line(tmp_path, make):
+    assert_one_line_error(run_cli("analyze", str(make(tmp_path)), "--json"))
+
+
+def test_truncated_video_exits_2(tmp_path, data_dir, model_path):
+    original = data_dir / "exercise" / "squats_3.mp4"
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(original.read_bytes()[: original.stat().st_size // 2])
+    proc = run_cli("analyze", str(cut), "--json", "--quiet")
+    assert_one_line_error(proc)
+    assert "truncated" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("models", "fetch", "--variant", "huge"),
+    ("analyze", "x.jpg", "--variant", "tiny"),
+    ("analyze",),
+    ("frobnicate",),
+])
+def test_usage_errors_exit_2_with_one_line(args):
+    assert_one_line_error(run_cli(*args))
+
+
+def test_unusable_model_directory_exits_3(tmp_path, data_dir):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    proc = run_cli("analyze", str(data_dir / "pose_reference" / "pose.jpg"),
+                   env={"POSTURE_MODEL_DIR": str(blocker / "models")})
+    assert_one_line_error(proc, code=3)
+
+
+def test_models_list_shows_verified_full(model_path):
+    proc = run_cli("models", "list")
+    assert proc.returncode == 0
+    assert any(line.split()[0] == "full" and line.endswith("verified")
+               for line in proc.stdout.splitlines()[1:])
+
+
+def test_image_json(data_dir, model_path):
+    proc = run_cli("analyze", str(data_dir / "pose_reference" / "pose.jpg"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["kind"] == "image" and result["person"] is True
+    assert set(result) >= {"source", "view", "metrics", "verdict", "reasons"}
+
+
+def test_image_annotate_writes_picture(tmp_path, data_dir, model_path):
+    out = tmp_path / "drawn.png"
+    proc = run_cli("analyze", str(data_dir / "pose_reference" / "pose.jpg"), "--annotate",
+                   str(out))
+    assert proc.returncode == 0, proc.stderr
+    with open_source(out) as source:
+        assert (source.width, source.height) == (1000, 667)
+
+
+def test_video_trace_round_trip(tmp_path, data_dir, model_path):
+    video = data_dir / "exercise" / "squats_2_plus_partial.mp4"
+    trace, drawn = tmp_path / "squats.jsonl", tmp_path / "squats.mp4"
+    first = run_cli("analyze", str(video), "--json", "--landmarks", str(trace),
+                    "--annotate", str(drawn))
+    assert first.returncode == 0, first.stderr
+    live = json.loads(first.stdout)
+    assert live["kind"] == "video" and live["frames"] == 65 and live["person_frames"] > 60
+    assert "Traceback" not in first.stderr
+
+    second = run_cli("analyze", str(trace), "--json")
+    assert second.returncode == 0, second.stderr
+    replay = json.loads(second.stdout)
+    assert replay["source"] == str(trace)
+    live.pop("source"), replay.pop("source")
+    assert replay == live
+
+    with open_source(video) as source:
+        n_video = sum(1 for _ in source)
+    with open_source(trace) as source:
+        poses = [f.pose for f in source]
+    assert len(poses) == n_video
+    assert all(p.landmarks.dtype == np.float32 for p in poses if p.person)
+    with open_source(drawn) as source:
+        assert source.frame_count == 65 and (source.width, source.height) == (720, 1280)
+
+
+def test_trace_holds_exactly_the_live_landmarks(tmp_path, data_dir, model_path):
+    from posture.analyze import AnalyzeOptions, analyze_path
+    from posture.estimator import PoseEstimator, RunningMode
+
+    video = data_dir / "exercise" / "squats_3.mp4"
+    trace = tmp_path / "squats.jsonl"
+    analyze_path(video, AnalyzeOptions(landmarks_out=trace, show_progress=False))
+    with open_source(video) as source, PoseEstimator(model_path, RunningMode.VIDEO) as est:
+        live = [est.detect(f.image, f.timestamp_ms) for f in source]
+    with open_source(trace) as source:
+        replay = [f.pose for f in source]
+    assert [p.timestamp_ms for p in replay] == [p.timestamp_ms for p in live]
+    for a, b in zip(live, replay):
+        assert a.person == b.person
+        assert np.array_equal(a.landmarks, b.landmarks)
+        assert np.array_equal(a.world, b.world)
+        assert np.array_equal(a.visibility, b.visibility)
