@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import statistics
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from posture.annotate import VideoAnnotator, draw_pose, write_image
+from posture.calibration import Baseline, baseline_from_metrics, load_profile
 from posture.errors import UsageError
+from posture.metrics import Metrics, View, compute_metrics
 from posture.modelstore import DEFAULT_VARIANT, ensure_model
 from posture.pose import Pose
 from posture.progress import Progress
+from posture.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
+from posture.smoothing import MetricsSmoother
 from posture.sources import Frame, FrameSource, open_source, prefetch
 from posture.trace import TraceHeader, TraceWriter
+
+STILL_KINDS = ("image", "images")
 
 
 @dataclass(frozen=True)
@@ -23,11 +31,46 @@ class AnalyzeOptions:
     landmarks_out: Path | None = None
     annotate_out: Path | None = None
     show_progress: bool = True
+    view: View | None = None
+    baseline: Baseline | None = None
+    slouch: SlouchConfig = field(default_factory=SlouchConfig)
+
+
+def open_estimator(options: AnalyzeOptions, video: bool):  # noqa: ANN202 - lazy import
+    # Imported here so traces and profiles never load the native pose runtime.
+    from posture.estimator import PoseEstimator, RunningMode
+
+    model = ensure_model(options.variant, show_progress=options.show_progress)
+    return PoseEstimator(model, RunningMode.VIDEO if video else RunningMode.IMAGE)
+
+
+def iter_poses(source: FrameSource, options: AnalyzeOptions,
+               stack: contextlib.ExitStack) -> Iterator[tuple[Frame, Pose]]:
+    """Each frame with its pose: read from a trace, or estimated (decoding on a thread)."""
+    if source.kind == "trace":
+        for frame in source:
+            yield frame, frame.pose
+        return
+    still = source.kind in STILL_KINDS
+    estimator = stack.enter_context(open_estimator(options, video=not still))
+    for frame in (source if still else prefetch(source)):
+        yield frame, estimator.detect(frame.image, frame.timestamp_ms)
+
+
+def load_baseline(path: str | Path, options: AnalyzeOptions) -> Baseline:
+    """A saved profile (.json), or median metrics of upright image(s), a video or a trace."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return load_profile(path)
+    with open_source(path) as source, contextlib.ExitStack() as stack:
+        metrics = [compute_metrics(pose, options.view) for _, pose in
+                   iter_poses(source, options, stack)]
+    return baseline_from_metrics(metrics, str(path))
 
 
 def analyze_path(path: str | Path, options: AnalyzeOptions = AnalyzeOptions()) -> dict[str, Any]:
     with open_source(path) as source:
-        if source.kind in ("image", "images"):
+        if source.kind in STILL_KINDS:
             if options.landmarks_out is not None:
                 raise UsageError("--landmarks writes a trace of a video or trace; "
                                  "it does not apply to images")
@@ -36,16 +79,13 @@ def analyze_path(path: str | Path, options: AnalyzeOptions = AnalyzeOptions()) -
         return _analyze_stream(source, str(path), options)
 
 
-def _open_estimator(options: AnalyzeOptions, video: bool):  # noqa: ANN202 - lazy import
-    from posture.estimator import PoseEstimator, RunningMode
-
-    model = ensure_model(options.variant, show_progress=options.show_progress)
-    return PoseEstimator(model, RunningMode.VIDEO if video else RunningMode.IMAGE)
-
-
-def image_result(name: str, pose: Pose) -> dict[str, Any]:
-    return {"kind": "image", "source": name, "person": pose.person, "view": None,
-            "metrics": {}, "verdict": "unknown" if pose.person else "no_person", "reasons": []}
+def image_result(name: str, pose: Pose, options: AnalyzeOptions) -> dict[str, Any]:
+    metrics = compute_metrics(pose, options.view)
+    state, reasons = verdict(metrics, options.baseline, options.slouch)
+    return {"kind": "image", "source": name, "person": pose.person,
+            "view": metrics.view.value if metrics.view else None,
+            "metrics": metrics.to_json(), "verdict": state, "reasons": list(reasons),
+            "missing": metrics.missing if pose.person else {}}
 
 
 def _analyze_images(source: FrameSource, options: AnalyzeOptions) -> list[dict[str, Any]]:
@@ -53,12 +93,12 @@ def _analyze_images(source: FrameSource, options: AnalyzeOptions) -> list[dict[s
     if out is not None and source.kind == "images":
         out.mkdir(parents=True, exist_ok=True)
     results = []
-    with _open_estimator(options, video=False) as estimator, Progress(
-            "analyzing", source.frame_count, "images",
-            enabled=options.show_progress and source.kind == "images") as bar:
-        for frame in source:
-            pose = estimator.detect(frame.image, frame.timestamp_ms)
-            result = image_result(frame.name, pose)
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(Progress("analyzing", source.frame_count, "images",
+                                           enabled=options.show_progress
+                                           and source.kind == "images"))
+        for frame, pose in iter_poses(source, options, stack):
+            result = image_result(frame.name, pose, options)
             results.append(result)
             if out is not None:
                 target = out / frame.name if source.kind == "images" else out
@@ -67,19 +107,49 @@ def _analyze_images(source: FrameSource, options: AnalyzeOptions) -> list[dict[s
     return results
 
 
-def _poses(source: FrameSource, options: AnalyzeOptions,
-           stack: contextlib.ExitStack) -> Iterator[tuple[Frame, Pose]]:
-    if source.kind == "trace":
-        for frame in source:
-            yield frame, frame.pose
-        return
-    estimator = stack.enter_context(_open_estimator(options, video=True))
-    for frame in prefetch(source):
-        yield frame, estimator.detect(frame.image, frame.timestamp_ms)
+class _PostureSummary:
+    """Accumulates the posture block of a video: time slouched, state changes, views."""
+
+    def __init__(self, options: AnalyzeOptions) -> None:
+        self.smoother = MetricsSmoother()
+        self.detector = SlouchDetector(options.baseline, options.slouch)
+        self.timeline: list[dict[str, Any]] = []
+        self.states: Counter[str] = Counter()
+        self.views: Counter[str] = Counter()
+        self.series: dict[str, list[float]] = {}
+
+    def update(self, metrics: Metrics) -> str:
+        smoothed = self.smoother.update(metrics)
+        for event in self.detector.update(smoothed):
+            self.timeline.append({"t_s": round(event.t_ms / 1000, 3), "state": event.state,
+                                  "reasons": list(event.reasons)})
+        if not self.timeline:
+            self.timeline.append({"t_s": round(metrics.timestamp_ms / 1000, 3),
+                                  "state": self.detector.state.value, "reasons": []})
+        self.states[self.detector.state.value] += 1
+        if metrics.view is not None:
+            self.views[metrics.view.value] += 1
+        for name, value in metrics.values.items():
+            if value is not None:
+                self.series.setdefault(name, []).append(value)
+        return self.detector.state.value
+
+    def to_json(self) -> dict[str, Any]:
+        judged = self.states[PostureState.GOOD.value] + self.states[PostureState.SLOUCHED.value]
+        fraction = self.states[PostureState.SLOUCHED.value] / judged if judged else None
+        return {"slouched_fraction": None if fraction is None else round(fraction, 4),
+                "state_frames": dict(self.states), "timeline": self.timeline}
+
+    def view(self) -> str | None:
+        return self.views.most_common(1)[0][0] if self.views else None
+
+    def median_metrics(self) -> dict[str, float]:
+        return {k: round(statistics.median(v), 2) for k, v in self.series.items()}
 
 
 def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> dict[str, Any]:
     frames = person_frames = 0
+    summary = _PostureSummary(options)
     with contextlib.ExitStack() as stack:
         writer = annotator = None
         if options.landmarks_out is not None:
@@ -90,13 +160,16 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
                 options.annotate_out, source.fps, source.width, source.height))
         bar = stack.enter_context(Progress("analyzing", source.frame_count, "frames",
                                            enabled=options.show_progress))
-        for frame, pose in _poses(source, options, stack):
+        for frame, pose in iter_poses(source, options, stack):
             frames += 1
             person_frames += pose.person
+            state = summary.update(compute_metrics(pose, options.view))
             if writer is not None:
                 writer.write(pose)
             if annotator is not None:
-                annotator.write(frame.image, pose)
+                annotator.write(frame.image, pose, state)
             bar.update()
     return {"kind": "video", "source": name, "frames": frames, "fps": round(source.fps, 3),
-            "duration_s": round(frames / source.fps, 3), "person_frames": person_frames}
+            "duration_s": round(frames / source.fps, 3), "person_frames": person_frames,
+            "view": summary.view(), "metrics": summary.median_metrics(),
+            "posture": summary.to_json()}

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--annotate", type=Path, metavar="OUT",
                          help="draw the skeleton: a video for videos and traces, an image for "
                               "an image, a folder for a folder")
+    analyze.add_argument("--baseline", metavar="PATH",
+                         help="upright baseline of the same person: image, folder, video, "
+                              "trace, or a saved calibration profile (.json)")
+    analyze.add_argument("--view", default="auto", choices=("auto", "side", "front"),
+                         help="camera view (default: detected per frame)")
     analyze.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
                          help="pose model variant (default: full)")
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    calibrate = commands.add_parser(
+        "calibrate", help="save an upright baseline profile from a camera, file or folder")
+    where = calibrate.add_mutually_exclusive_group()
+    where.add_argument("--source", metavar="PATH",
+                       help="image, folder, video or trace of upright sitting")
+    where.add_argument("--camera", default="0", metavar="ID",
+                       help="camera index or device path (default: 0)")
+    calibrate.add_argument("--seconds", type=float, default=5.0,
+                           help="how long to sample the camera (default: 5)")
+    calibrate.add_argument("--view", default="auto", choices=("auto", "side", "front"))
+    calibrate.add_argument("--out", type=Path, metavar="FILE.json",
+                           help="where to save (default: default.json in the user data "
+                                "directory's calibration folder)")
+    calibrate.add_argument("--variant", default="full", choices=("lite", "full", "heavy"))
     return parser
 
 
@@ -70,21 +91,58 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _view(name: str):  # noqa: ANN202
+    from posture.metrics import View
+
+    return None if name == "auto" else View(name)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from posture.analyze import AnalyzeOptions
+    from posture.calibrate import calibrate
+
+    options = AnalyzeOptions(variant=args.variant, view=_view(args.view))
+    if not 0.5 <= args.seconds <= 120:
+        raise UsageError(f"--seconds must be within [0.5, 120], got {args.seconds}")
+    baseline, path = calibrate(args.source, args.camera, args.seconds, args.out, options)
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(baseline.values.items()))
+    print(f"saved {baseline.view.value}-view baseline from {baseline.frames} frames to {path}")
+    print(f"  {shown}")
+    return 0
+
+
 def _summary_lines(result: dict[str, Any]) -> list[str]:
     if "images" in result:
         return [line for item in result["images"] for line in _summary_lines(item)]
     if result["kind"] == "image":
-        who = "person" if result["person"] else "no person"
-        return [f"{result['source']}: {who}, verdict {result['verdict']}"]
-    return [f"{result['source']}: {result['frames']} frames at {result['fps']} fps "
-            f"({result['duration_s']} s), person in {result['person_frames']}"]
+        if not result["person"]:
+            return [f"{result['source']}: no person"]
+        reasons = f" ({', '.join(result['reasons'])})" if result["reasons"] else ""
+        shown = ", ".join(f"{k} {v}" for k, v in result["metrics"].items()
+                          if v is not None and k in ("neck_deg", "thoracic_deg", "hip_deg"))
+        return [f"{result['source']}: {result['view']} view, {result['verdict']}{reasons}"
+                + (f"; {shown}" if shown else "")]
+    posture = result["posture"]
+    fraction = posture["slouched_fraction"]
+    lines = [f"{result['source']}: {result['frames']} frames at {result['fps']} fps "
+             f"({result['duration_s']} s), person in {result['person_frames']}, "
+             f"view {result['view']}",
+             "  slouched " + ("n/a" if fraction is None else f"{fraction * 100:.0f}%")
+             + " of judged time"]
+    lines += [f"  {step['t_s']:8.2f} s  {step['state']}"
+              + (f" ({', '.join(step['reasons'])})" if step["reasons"] else "")
+              for step in posture["timeline"]]
+    return lines
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from posture.analyze import AnalyzeOptions, analyze_path
+    from posture.analyze import AnalyzeOptions, analyze_path, load_baseline
 
     options = AnalyzeOptions(variant=args.variant, landmarks_out=args.landmarks,
-                             annotate_out=args.annotate, show_progress=not args.quiet)
+                             annotate_out=args.annotate, show_progress=not args.quiet,
+                             view=_view(args.view))
+    if args.baseline:
+        options = replace(options, baseline=load_baseline(args.baseline, options))
     result = analyze_path(args.path, options)
     if args.json:
         print(json.dumps(result))
@@ -118,7 +176,7 @@ def quiet_native_logs() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_native_logs()
-    handlers = {"models": _cmd_models, "analyze": _cmd_analyze}
+    handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate}
     try:
         return handlers[args.command](args)
     except PostureError as exc:

@@ -121,3 +121,52 @@ def test_trace_holds_exactly_the_live_landmarks(tmp_path, data_dir, model_path):
         assert np.array_equal(a.landmarks, b.landmarks)
         assert np.array_equal(a.world, b.world)
         assert np.array_equal(a.visibility, b.visibility)
+
+
+def test_analyze_folder_with_baseline_and_saved_profile(tmp_path, data_dir, model_path):
+    upright = data_dir / "front_webcam" / "upright"
+    baseline = tmp_path / "baseline"
+    baseline.mkdir()
+    for name in ("sample-1542640808958-0.jpg", "sample-1542640808958-1.jpg"):
+        (baseline / name).write_bytes((upright / name).read_bytes())
+    profile = tmp_path / "me.json"
+    made = run_cli("calibrate", "--source", str(baseline), "--out", str(profile))
+    assert made.returncode == 0, made.stderr
+    assert json.loads(profile.read_text())["view"] == "front"
+    proc = run_cli("analyze", str(data_dir / "front_webcam" / "slouching"), "--json",
+                   "--baseline", str(profile), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    images = json.loads(proc.stdout)["images"]
+    assert len(images) == 14
+    assert sum(i["verdict"] == "slouched" for i in images) >= 13
+    assert all(i["view"] == "front" and i["metrics"]["neck_deg"] is None for i in images)
+
+
+def test_bad_baselines_exit_2(tmp_path, data_dir, model_path):
+    image = str(data_dir / "pose_reference" / "pose.jpg")
+    bad_profile = tmp_path / "bad.json"
+    bad_profile.write_text("{not json")
+    assert_one_line_error(run_cli("analyze", image, "--baseline", str(tmp_path / "none.json")))
+    assert_one_line_error(run_cli("analyze", image, "--baseline", str(bad_profile)))
+    empty = tmp_path / "nobody.png"
+    import cv2
+
+    cv2.imwrite(str(empty), np.full((240, 320, 3), 200, np.uint8))
+    proc = run_cli("analyze", image, "--baseline", str(empty))
+    assert_one_line_error(proc)
+    assert "no person" in proc.stderr
+
+
+def test_calibrate_without_camera_exits_4(tmp_path):
+    proc = run_cli("calibrate", "--camera", str(tmp_path / "no-such-camera"),
+                   "--out", str(tmp_path / "p.json"))
+    assert proc.returncode == 4, proc.stderr
+    assert "Traceback" not in proc.stderr and "camera" in proc.stderr
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_video_json_has_posture_block(data_dir, model_path):
+    proc = run_cli("analyze", str(data_dir / "exercise" / "squats_3.mp4"), "--json", "--quiet")
+    result = json.loads(proc.stdout)
+    assert set(result["posture"]) >= {"slouched_fraction", "timeline"}
+    assert result["posture"]["timeline"][0]["t_s"] == 0.0

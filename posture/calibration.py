@@ -1,0 +1,93 @@
+"""Calibration: the user's own upright baseline, saved as a per-setup profile (JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from posture.errors import UsageError
+from posture.metrics import Metrics, View
+
+FORMAT = "posture-calibration"
+VERSION = 1
+# Metrics measured in pixels scale with the frame when the baseline came at another size.
+PIXEL_METRICS = frozenset({"shoulder_width_px", "face_width_px", "nose_y_px"})
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Median metrics of upright sitting, in one view, at one frame size."""
+
+    view: View
+    image_size: tuple[int, int]
+    values: dict[str, float]
+    frames: int
+    source: str
+
+    def value(self, name: str, image_size: tuple[int, int]) -> float | None:
+        """The baseline value of a metric, rescaled to the given frame size for pixel metrics."""
+        v = self.values.get(name)
+        if v is None or name not in PIXEL_METRICS:
+            return v
+        axis = 1 if name == "nose_y_px" else 0
+        return v * image_size[axis] / self.image_size[axis]
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "view": self.view.value,
+                "image_size": list(self.image_size), "frames": self.frames,
+                "source": self.source, "metrics": self.values}
+
+    @classmethod
+    def from_json(cls, data: dict, where: str) -> Baseline:
+        try:
+            if data.get("format") != FORMAT or data.get("version") != VERSION:
+                raise ValueError(f"not a {FORMAT} version {VERSION} file")
+            width, height = (int(v) for v in data["image_size"])
+            values = {str(k): float(v) for k, v in data["metrics"].items() if v is not None}
+            return cls(View(data["view"]), (width, height), values, int(data["frames"]),
+                       str(data.get("source", "")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"{where}: not a calibration profile ({exc})") from exc
+
+
+def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
+    """Median of each metric over the frames with a person, in the most common view."""
+    with_person = [m for m in frames if m.person and m.view is not None]
+    if not with_person:
+        raise UsageError(f"{source}: no person found in the baseline")
+    view = Counter(m.view for m in with_person).most_common(1)[0][0]
+    chosen = [m for m in with_person if m.view is view]
+    values = {}
+    for name in chosen[0].values:
+        series = [m.values[name] for m in chosen if m.values.get(name) is not None]
+        if series:
+            values[name] = float(statistics.median(series))
+    return Baseline(view, chosen[0].image_size, values, len(chosen), source)
+
+
+def save_profile(baseline: Baseline, path: Path) -> None:
+    """Write the profile atomically: a crash leaves the old profile or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(baseline.to_json(), fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def load_profile(path: Path) -> Baseline:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read calibration profile ({exc})") from exc
+    return Baseline.from_json(data, str(path))
