@@ -13,10 +13,13 @@ from typing import Any
 from posture.annotate import VideoAnnotator, draw_pose, write_image
 from posture.calibration import Baseline, baseline_from_metrics, load_profile
 from posture.errors import UsageError
+from posture.events import RepFinished
+from posture.exercise import Exercise
 from posture.metrics import Metrics, View, compute_metrics
 from posture.modelstore import DEFAULT_VARIANT, ensure_model
 from posture.pose import Pose
 from posture.progress import Progress
+from posture.repcount import RepCounter
 from posture.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
 from posture.smoothing import MetricsSmoother
 from posture.sources import Frame, FrameSource, open_source, prefetch
@@ -34,6 +37,7 @@ class AnalyzeOptions:
     view: View | None = None
     baseline: Baseline | None = None
     slouch: SlouchConfig = field(default_factory=SlouchConfig)
+    exercise: Exercise | None = None
 
 
 def open_estimator(options: AnalyzeOptions, video: bool):  # noqa: ANN202 - lazy import
@@ -150,6 +154,8 @@ class _PostureSummary:
 def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> dict[str, Any]:
     frames = person_frames = 0
     summary = _PostureSummary(options)
+    counter = RepCounter(options.exercise) if options.exercise else None
+    last_t = 0
     with contextlib.ExitStack() as stack:
         writer = annotator = None
         if options.landmarks_out is not None:
@@ -163,13 +169,33 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
         for frame, pose in iter_poses(source, options, stack):
             frames += 1
             person_frames += pose.person
-            state = summary.update(compute_metrics(pose, options.view))
+            metrics = compute_metrics(pose, options.view)
+            state = summary.update(metrics)
+            if counter is not None:
+                counter.update(summary.smoother.last)
+                state = f"reps {counter.reps}"
+            last_t = frame.timestamp_ms
             if writer is not None:
                 writer.write(pose)
             if annotator is not None:
                 annotator.write(frame.image, pose, state)
             bar.update()
-    return {"kind": "video", "source": name, "frames": frames, "fps": round(source.fps, 3),
-            "duration_s": round(frames / source.fps, 3), "person_frames": person_frames,
-            "view": summary.view(), "metrics": summary.median_metrics(),
-            "posture": summary.to_json()}
+    result = {"kind": "video", "source": name, "frames": frames, "fps": round(source.fps, 3),
+              "duration_s": round(frames / source.fps, 3), "person_frames": person_frames,
+              "view": summary.view(), "metrics": summary.median_metrics(),
+              "posture": summary.to_json()}
+    if counter is not None:
+        counter.close(last_t)
+        result["exercise"] = exercise_json(counter)
+    return result
+
+
+def exercise_json(counter: RepCounter) -> dict[str, Any]:
+    def rep(r: RepFinished) -> dict[str, Any]:
+        return {"start_s": round(r.start_ms / 1000, 3), "end_s": round(r.t_ms / 1000, 3),
+                "hold_s": r.hold_s, "depth": round(min(r.depth, 9.99), 2),
+                "faults": list(r.faults), "valid": r.valid}
+
+    return {"name": counter.exercise.name, "reps": counter.reps,
+            "partial_reps": counter.partial_reps,
+            "reps_detail": [rep(r) for r in counter.finished]}

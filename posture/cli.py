@@ -50,11 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--baseline", metavar="PATH",
                          help="upright baseline of the same person: image, folder, video, "
                               "trace, or a saved calibration profile (.json)")
+    chosen = analyze.add_mutually_exclusive_group()
+    chosen.add_argument("--exercise", metavar="NAME",
+                        help="count repetitions of a built-in exercise (see `posture exercises`)")
+    chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
+                        help="count repetitions of an exercise defined in a TOML file")
     analyze.add_argument("--view", default="auto", choices=("auto", "side", "front"),
                          help="camera view (default: detected per frame)")
     analyze.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
                          help="pose model variant (default: full)")
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    commands.add_parser("exercises", help="list the built-in exercises")
 
     calibrate = commands.add_parser(
         "calibrate", help="save an upright baseline profile from a camera, file or folder")
@@ -111,6 +118,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from posture.exercise import builtin_exercise, builtin_names
+
+    for name in builtin_names():
+        ex = builtin_exercise(name)
+        print(f"{name:<22} {ex.kind:<5} {ex.view:<5} {ex.title}")
+    return 0
+
+
 def _summary_lines(result: dict[str, Any]) -> list[str]:
     if "images" in result:
         return [line for item in result["images"] for line in _summary_lines(item)]
@@ -132,6 +148,13 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
     lines += [f"  {step['t_s']:8.2f} s  {step['state']}"
               + (f" ({', '.join(step['reasons'])})" if step["reasons"] else "")
               for step in posture["timeline"]]
+    if "exercise" in result:
+        ex = result["exercise"]
+        lines.append(f"  {ex['name']}: {ex['reps']} reps, {ex['partial_reps']} partial")
+        lines += [f"    {r['start_s']:7.2f}-{r['end_s']:.2f} s  depth {r['depth']}"
+                  + (f"  hold {r['hold_s']} s" if r["hold_s"] else "")
+                  + ("" if r["valid"] else f"  partial: {', '.join(r['faults'])}")
+                  for r in ex["reps_detail"]]
     return lines
 
 
@@ -141,6 +164,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     options = AnalyzeOptions(variant=args.variant, landmarks_out=args.landmarks,
                              annotate_out=args.annotate, show_progress=not args.quiet,
                              view=_view(args.view))
+    if args.exercise or args.exercise_file:
+        from posture.exercise import builtin_exercise, load_exercise_file
+
+        exercise = (load_exercise_file(args.exercise_file) if args.exercise_file
+                    else builtin_exercise(args.exercise))
+        options = replace(options, exercise=exercise)
     if args.baseline:
         options = replace(options, baseline=load_baseline(args.baseline, options))
     result = analyze_path(args.path, options)
@@ -176,7 +205,8 @@ def quiet_native_logs() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_native_logs()
-    handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate}
+    handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate,
+                "exercises": _cmd_exercises}
     try:
         return handlers[args.command](args)
     except PostureError as exc:

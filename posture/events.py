@@ -13,3 +13,39 @@ class PostureChanged:
     state: str
     previous: str
     reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepStarted:
+    t_ms: int
+    exercise: str
+    rep: int
+
+
+@dataclass(frozen=True)
+class HoldProgress:
+    t_ms: int
+    exercise: str
+    held_s: float
+    target_s: float
+
+
+@dataclass(frozen=True)
+class FormFault:
+    t_ms: int
+    exercise: str
+    fault: str
+    cue: str
+
+
+@dataclass(frozen=True)
+class RepFinished:
+    """A repetition ended: valid reps count; partial ones say why they did not."""
+
+    t_ms: int
+    exercise: str
+    start_ms: int
+    hold_s: float
+    depth: float
+    faults: tuple[str, ...]
+    valid: bool

@@ -30,6 +30,8 @@ METRIC_NAMES = (
     "neck_deg", "thoracic_deg", "hip_deg",
     "head_drop", "head_pitch", "shoulder_tilt_deg",
     "shoulder_width_px", "face_width_px", "nose_y_px", "yaw_deg",
+    "knee_deg", "head_forward", "head_tilt_deg", "ear_above_shoulder",
+    "head_side_bend_deg",
 )
 
 
@@ -120,8 +122,10 @@ def compute_metrics(pose: Pose, view: View | None = None,
                                           pose.world[L.RIGHT_SHOULDER])
     view = view or detect_view(pose)
     _front_metrics(b)
+    _knee_metric(b)
     if view is View.FRONT:
-        for name in ("neck_deg", "thoracic_deg", "hip_deg"):
+        for name in ("neck_deg", "thoracic_deg", "hip_deg", "head_forward",
+                     "ear_above_shoulder", "head_tilt_deg"):
             b.skip(name, "not measurable from the front")
     else:
         _side_metrics(b, pose)
@@ -145,12 +149,35 @@ def _front_metrics(b: _Builder) -> None:
     else:
         b.skip("shoulder_tilt_deg", b.missing["shoulder_width_px"])
         b.skip("head_drop", b.missing["shoulder_width_px"])
+    if v["face_width_px"] and v["shoulder_tilt_deg"] is not None:
+        eyes = geo.tilt_deg(px[L.LEFT_EYE_OUTER], px[L.RIGHT_EYE_OUTER])
+        v["head_side_bend_deg"] = abs(eyes - v["shoulder_tilt_deg"])
+    else:
+        b.skip("head_side_bend_deg", b.missing.get("face_width_px")
+               or b.missing.get("shoulder_width_px", "not measurable"))
     face = v["face_width_px"]
     if face and not b.blocked("head_pitch", L.NOSE, L.LEFT_EAR, L.RIGHT_EAR):
         ear_y = (px[L.LEFT_EAR][1] + px[L.RIGHT_EAR][1]) / 2
         v["head_pitch"] = float((px[L.NOSE][1] - ear_y) / face)
     elif "head_pitch" not in b.missing:
         b.skip("head_pitch", b.missing.get("face_width_px", "face not measurable"))
+
+
+def _knee_metric(b: _Builder) -> None:
+    """Knee angle hip-knee-ankle, averaged over the sides that are fully in view."""
+    angles = []
+    for hip, knee, ankle in ((L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+                             (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)):
+        if not any(lm in b.problems for lm in (hip, knee, ankle)):
+            try:
+                angles.append(geo.joint_angle_deg(b.px[hip], b.px[knee], b.px[ankle]))
+            except ValueError:
+                continue
+    if angles:
+        b.values["knee_deg"] = float(np.mean(angles))
+    else:
+        b.blocked("knee_deg", L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE) or b.skip(
+            "knee_deg", "legs not in view")
 
 
 def _near_side(pose: Pose) -> tuple[L, L, L, L]:
@@ -172,6 +199,16 @@ def _side_metrics(b: _Builder, pose: Pose) -> None:
     forward = 1.0 if px[L.NOSE][0] >= px[ear][0] else -1.0
     if not b.blocked("neck_deg", ear, shoulder, L.NOSE):
         v["neck_deg"] = geo.inclination_deg(px[shoulder], px[ear], forward)
+        head = geo.distance_px(px[ear], px[L.NOSE])
+        if head > 0:
+            # Chin-tuck signals, in head lengths (ear to nose): how far the ear sits in front
+            # of the shoulder, and how high above it; and the ear-nose line's pitch.
+            v["head_forward"] = float(forward * (px[ear][0] - px[shoulder][0]) / head)
+            v["ear_above_shoulder"] = float((px[shoulder][1] - px[ear][1]) / head)
+            v["head_tilt_deg"] = geo.inclination_deg(px[ear], px[L.NOSE], forward) - 90.0
+    for name in ("head_forward", "ear_above_shoulder", "head_tilt_deg"):
+        if v[name] is None and name not in b.missing:
+            b.skip(name, b.missing.get("neck_deg", "head not measurable"))
     if b.blocked("thoracic_deg", shoulder, hip):
         b.skip("hip_deg", b.missing["thoracic_deg"])
         return

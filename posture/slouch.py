@@ -36,14 +36,14 @@ class SlouchConfig:
       shoulder joint, which sits about 10 deg in front of C7, so 50 deg CVA is ~30 deg here.
     - trunk: hip-shoulder line from vertical; RULA scores trunk flexion beyond 20 deg as the
       next risk band (McAtamney & Corlett, Applied Ergonomics 1993).
-    - recline: trunk leaning back with the head pushed forward of it is sacral sitting.
+    - recline: trunk leaning back with the head held forward of the trunk line is slumped,
+      sacral sitting.
     Relative thresholds (with a baseline) are changes from the calibrated upright values.
     """
 
     neck_deg: tuple[float, float] = (30.0, 25.0)
     trunk_deg: tuple[float, float] = (20.0, 15.0)
     recline_deg: tuple[float, float] = (15.0, 10.0)
-    head_over_trunk_deg: tuple[float, float] = (35.0, 30.0)
     rel_neck_deg: tuple[float, float] = (10.0, 6.0)
     rel_trunk_deg: tuple[float, float] = (10.0, 6.0)
     # Head sinking in the frame, in baseline face widths (outer eye corners).

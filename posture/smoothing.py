@@ -65,8 +65,13 @@ class MetricsSmoother:
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self._filters: dict[str, OneEuroFilter] = {}
+        self.last: Metrics | None = None
 
     def update(self, metrics: Metrics) -> Metrics:
+        self.last = self._smooth(metrics)
+        return self.last
+
+    def _smooth(self, metrics: Metrics) -> Metrics:
         if not metrics.person:
             return metrics
         smoothed: dict[str, float | None] = {}

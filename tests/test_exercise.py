@@ -1,0 +1,192 @@
+"""Exercise engine: schema, rep counting on real clips and on controlled landmark sequences."""
+
+import numpy as np
+import pytest
+from conftest import REPO, run_cli
+from synthetic import HEAD, jittered, profile_from_world, rotate_about, with_landmarks
+
+from posture.errors import UsageError
+from posture.estimator import PoseEstimator, RunningMode
+from posture.events import FormFault
+from posture.exercise import builtin_exercise, builtin_names, load_exercise_file
+from posture.metrics import View, compute_metrics
+from posture.pose import Landmark as L
+from posture.pose import Pose
+from posture.repcount import RepCounter
+from posture.smoothing import MetricsSmoother
+from posture.sources import read_image_rgb
+
+SQUAT_FILE = REPO / "posture" / "exercises" / "squat.toml"
+
+
+@pytest.mark.parametrize("clip, reps, partial", [("squats_3.mp4", 3, 0),
+                                                 ("squats_2_plus_partial.mp4", 2, 1)])
+def test_squat_clips_counted_from_exercise_file(data_dir, model_path, clip, reps, partial):
+    import json
+
+    proc = run_cli("analyze", str(data_dir / "exercise" / clip), "--json", "--quiet",
+                   "--exercise-file", str(SQUAT_FILE))
+    assert proc.returncode == 0, proc.stderr
+    ex = json.loads(proc.stdout)["exercise"]
+    assert (ex["name"], ex["reps"], ex["partial_reps"]) == ("squat", reps, partial)
+    assert len(ex["reps_detail"]) == reps + partial
+
+
+def test_builtins_load():
+    assert {"chin_tuck", "squat", "upper_trap_stretch"} <= set(builtin_names())
+    for name in builtin_names():
+        assert builtin_exercise(name).name == name
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="up"\n', "direction"),
+    ('[exercise]\nname="x"\ncolour="red"\n[signal]\nmetric="knee_deg"\n'
+     'direction="decrease"\n', "unknown key"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="elbow"\ndirection="decrease"\n', "metric"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\nenter=0.2\n'
+     'exit=0.3\n', "exit must be below enter"),
+    ("not toml [", "Expected"),
+])
+def test_bad_exercise_files_are_rejected(tmp_path, text, message):
+    path = tmp_path / "ex.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_exercise_file(path)
+
+
+def test_bad_exercise_cli_exits_2(tmp_path):
+    path = tmp_path / "ex.toml"
+    path.write_text("[exercise]\n")
+    proc = run_cli("analyze", "x.mp4", "--exercise-file", str(path))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("analyze", "x.mp4", "--exercise", "cartwheel")
+    assert proc.returncode == 2 and "unknown exercise" in proc.stderr
+
+
+# --- chin tucks on controlled sequences built from a real person's landmarks ----------------
+
+FPS = 15
+
+
+@pytest.fixture(scope="module")
+def sitting(data_dir, model_path):
+    """A real seated person (front-webcam photo, 3-D landmarks) turned to a side view."""
+    image = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
+    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
+        return profile_from_world(est.detect(image, 0), facing=1.0)
+
+
+def tuck(pose, amount, nod_deg=0.0):
+    """Head glided back by `amount` head lengths (chin level), or nodded by nod_deg."""
+    px = pose.pixels.copy()
+    head_len = np.linalg.norm(px[L.LEFT_EAR] - px[L.NOSE])
+    px[HEAD] -= (amount * head_len, 0.0)
+    if nod_deg:
+        px[HEAD] = rotate_about(px[HEAD], px[L.LEFT_EAR], nod_deg)
+    return with_landmarks(pose, px)
+
+
+def sequence(sitting, plan, seed=0):
+    """plan: (seconds, kind, amount) steps; kinds: still, tuck, nod, gone."""
+    rng = np.random.default_rng(seed)
+    poses, t = [], 0
+    for seconds, kind, amount in plan:
+        n = int(seconds * FPS)
+        for i in range(n):
+            # Ease in and out over the first and last 0.4 s of each tuck.
+            ramp = min(1.0, (i + 1) / (0.4 * FPS), (n - i) / (0.4 * FPS))
+            if kind == "gone":
+                pose = Pose.empty(t, sitting.image_size)
+            elif kind == "tuck":
+                pose = jittered(tuck(sitting, amount * ramp), t, rng)
+            elif kind == "nod":
+                pose = jittered(tuck(sitting, 0.05 * ramp, nod_deg=amount * ramp), t, rng)
+            else:
+                pose = jittered(sitting, t, rng)
+            poses.append(pose)
+            t += 1000 // FPS
+    return poses
+
+
+def count(poses, exercise="chin_tuck"):
+    counter, smoother, events = RepCounter(builtin_exercise(exercise)), MetricsSmoother(), []
+    for pose in poses:
+        events += counter.update(smoother.update(compute_metrics(pose, View.SIDE)))
+    events += counter.close(poses[-1].timestamp_ms)
+    return counter, events
+
+
+def test_chin_tucks_varied_tempo_depth_and_hold(sitting):
+    plan = [(2, "still", 0), (3.5, "tuck", 0.35), (2, "still", 0), (5, "tuck", 0.5),
+            (1.5, "still", 0), (3, "tuck", 0.38), (4, "still", 0), (6, "tuck", 0.45),
+            (2, "still", 0)]
+    counter, _ = count(sequence(sitting, plan))
+    assert (counter.reps, counter.partial_reps) == (4, 0), counter.finished
+
+
+def test_shallow_short_and_nodding_reps_do_not_count(sitting):
+    plan = [(2, "still", 0), (4, "tuck", 0.4),  # range learned here: valid
+            (2, "still", 0), (4, "tuck", 0.22),  # too shallow
+            (2, "still", 0), (1.6, "tuck", 0.4),  # too short a hold
+            (2, "still", 0), (4, "nod", 25),  # a nod is not a rep
+            (2, "still", 0), (4, "tuck", 0.4), (2, "still", 0)]
+    counter, events = count(sequence(sitting, plan))
+    faults = [r.faults for r in counter.finished if not r.valid]
+    assert counter.reps == 2, counter.finished
+    assert ("too_shallow",) in [tuple(f for f in fs if f == "too_shallow") for fs in faults]
+    assert any("hold_too_short" in fs for fs in faults)
+    nods = [e for e in events if isinstance(e, FormFault) and e.fault == "nodding"]
+    assert nods and "Nodding instead of retracting" in nods[0].cue
+
+
+def test_leaving_the_frame_mid_rep_is_partial(sitting):
+    plan = [(2, "still", 0), (4, "tuck", 0.4), (2, "still", 0), (1.5, "tuck", 0.4),
+            (3, "gone", 0), (2, "still", 0), (4, "tuck", 0.4), (2, "still", 0)]
+    counter, _ = count(sequence(sitting, plan))
+    assert (counter.reps, counter.partial_reps) == (2, 1)
+    assert "left_frame" in [f for r in counter.finished for f in r.faults]
+
+
+def test_still_sitting_counts_nothing(sitting):
+    counter, events = count(sequence(sitting, [(30, "still", 0)]))
+    assert counter.finished == [] and events == []
+
+
+# --- stretch holds and bouncing -----------------------------------------------------------
+
+def hold_metrics(bend_at, seconds=30, fps=15):
+    from posture.metrics import Metrics
+
+    out = []
+    for i in range(int(seconds * fps)):
+        t = i * 1000 // fps
+        values = {"head_side_bend_deg": bend_at(t / 1000), "shoulder_tilt_deg": 1.0}
+        out.append(Metrics(t, True, View.FRONT, (640, 480), values))
+    return out
+
+
+def run_hold(bend_at):
+    counter, events = RepCounter(builtin_exercise("upper_trap_stretch")), []
+    for m in hold_metrics(bend_at):
+        events += counter.update(m)
+    return counter, events
+
+
+def ramp_then(level_at):
+    return lambda s: 30 * min(1.0, s / 2) if s < 2 else level_at(s)
+
+
+def test_steady_hold_is_timed_without_faults():
+    counter, events = run_hold(ramp_then(lambda s: 28 + 0.4 * np.sin(2 * np.pi * 0.3 * s)))
+    counter.close(30000)
+    assert not [e for e in events if isinstance(e, FormFault)]
+    assert counter.reps == 1 and counter.finished[0].hold_s >= 25
+
+
+@pytest.mark.parametrize("hz", [1.0, 1.5, 2.0])
+def test_bouncing_hold_raises_fault_and_pauses_timer(hz):
+    counter, events = run_hold(ramp_then(lambda s: 28 + 4 * np.sin(2 * np.pi * hz * s)))
+    counter.close(30000)
+    bounces = [e for e in events if isinstance(e, FormFault) and e.fault == "bouncing"]
+    assert bounces and "don't bounce" in bounces[0].cue
+    assert counter.reps == 0
