@@ -218,5 +218,3 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
 
-
-__all__ = ["main", "build_parser", "UsageError"]

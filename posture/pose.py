@@ -94,7 +94,3 @@ class Pose:
         """(33, 2) float64 image coordinates in pixels (x right, y down)."""
         width, height = self.image_size
         return self.landmarks[:, :2].astype(np.float64) * np.array([width, height])
-
-    def with_timestamp(self, timestamp_ms: int) -> Pose:
-        return Pose(timestamp_ms, self.image_size, self.landmarks, self.world,
-                    self.visibility, self.presence)
