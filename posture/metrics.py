@@ -175,9 +175,8 @@ def _knee_metric(b: _Builder) -> None:
                 continue
     if angles:
         b.values["knee_deg"] = float(np.mean(angles))
-    else:
-        b.blocked("knee_deg", L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE) or b.skip(
-            "knee_deg", "legs not in view")
+    elif not b.blocked("knee_deg", L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE):
+        b.skip("knee_deg", "legs not in view")
 
 
 def _near_side(pose: Pose) -> tuple[L, L, L, L]:

@@ -41,7 +41,6 @@ class RepCounter:
 
     def __init__(self, exercise: Exercise) -> None:
         self.exercise = exercise
-        self.phase = Phase.REST
         self.rest = exercise.rest
         self.end = exercise.end
         self.finished: list[RepFinished] = []
@@ -54,6 +53,10 @@ class RepCounter:
         self._rest_faults: set[str] = set()
         self._extremes: list[float] = []
         self._window: deque[tuple[int, float]] = deque()
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.REST if self._rep is None else Phase.ACTIVE
 
     @property
     def reps(self) -> int:
@@ -86,7 +89,6 @@ class RepCounter:
             if p >= ex.enter:
                 self._rep = _Rep(t, dict(self._ref))
                 self._window.clear()
-                self.phase = Phase.ACTIVE
                 events.append(RepStarted(t, ex.name, len(self.finished) + 1))
             elif ex.rest is None and p < ex.exit:
                 # Follow slow drift of the resting position (the user settling in the chair).
@@ -164,7 +166,7 @@ class RepCounter:
 
     def _finish(self, t: int, why: str | None) -> list[object]:
         ex, rep = self.exercise, self._rep
-        self._rep, self.phase = None, Phase.REST
+        self._rep = None
         if rep is None or (why is None and t - rep.start_ms < ex.min_rep_s * 1000):
             return []  # a flicker across the threshold, not a movement
         faults = list(rep.faults)
