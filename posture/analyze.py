@@ -18,6 +18,7 @@ from posture.exercise import Exercise
 from posture.metrics import Metrics, View, compute_metrics
 from posture.modelstore import DEFAULT_VARIANT, ensure_model
 from posture.pose import Pose
+from posture.program import Program, SessionRunner
 from posture.progress import Progress
 from posture.repcount import RepCounter
 from posture.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
@@ -38,6 +39,7 @@ class AnalyzeOptions:
     baseline: Baseline | None = None
     slouch: SlouchConfig = field(default_factory=SlouchConfig)
     exercise: Exercise | None = None
+    program: Program | None = None
 
 
 def open_estimator(options: AnalyzeOptions, video: bool):  # noqa: ANN202 - lazy import
@@ -155,6 +157,7 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
     frames = person_frames = 0
     summary = _PostureSummary(options)
     counter = RepCounter(options.exercise) if options.exercise else None
+    runner = SessionRunner(options.program) if options.program else None
     last_t = 0
     with contextlib.ExitStack() as stack:
         writer = annotator = None
@@ -174,6 +177,11 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
             if counter is not None:
                 counter.update(summary.smoother.last)
                 state = f"reps {counter.reps}"
+            if runner is not None:
+                runner.update(summary.smoother.last)
+                step = runner.step
+                state = "program done" if step is None else (
+                    f"{step.exercise.name} set {runner.set_number}/{step.sets}")
             last_t = frame.timestamp_ms
             if writer is not None:
                 writer.write(pose)
@@ -187,6 +195,9 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
     if counter is not None:
         counter.close(last_t)
         result["exercise"] = exercise_json(counter)
+    if runner is not None:
+        runner.close(last_t)
+        result["program"] = runner.adherence()
     return result
 
 

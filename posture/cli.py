@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="count repetitions of a built-in exercise (see `posture exercises`)")
     chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
                         help="count repetitions of an exercise defined in a TOML file")
+    chosen.add_argument("--program", type=Path, metavar="FILE.toml",
+                        help="follow a prescribed program and report adherence")
     analyze.add_argument("--view", default="auto", choices=("auto", "side", "front"),
                          help="camera view (default: detected per frame)")
     analyze.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
@@ -123,8 +125,20 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
     for name in builtin_names():
         ex = builtin_exercise(name)
-        print(f"{name:<22} {ex.kind:<5} {ex.view:<5} {ex.title}")
+        print(f"{name:<26} {ex.kind:<5} {ex.view:<5} {ex.title}")
     return 0
+
+
+def _program_lines(prog: dict[str, Any]) -> list[str]:
+    lines = [f"  program {prog['name']}: {prog['completion'] * 100:.0f}% of prescribed reps"]
+    for step in prog["steps"]:
+        due, done = step["prescribed"], step["done"]
+        line = (f"    {step['exercise']}: {done['reps']}/{due['sets'] * due['reps']} reps, "
+                f"{done['sets']}/{due['sets']} sets")
+        if step["faults"]:
+            line += ", faults " + ", ".join(f"{k} x{v}" for k, v in step["faults"].items())
+        lines.append(line)
+    return lines
 
 
 def _summary_lines(result: dict[str, Any]) -> list[str]:
@@ -155,6 +169,8 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
                   + (f"  hold {r['hold_s']} s" if r["hold_s"] else "")
                   + ("" if r["valid"] else f"  partial: {', '.join(r['faults'])}")
                   for r in ex["reps_detail"]]
+    if "program" in result:
+        lines += _program_lines(result["program"])
     return lines
 
 
@@ -170,6 +186,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         exercise = (load_exercise_file(args.exercise_file) if args.exercise_file
                     else builtin_exercise(args.exercise))
         options = replace(options, exercise=exercise)
+    if args.program:
+        from posture.program import load_program
+
+        options = replace(options, program=load_program(args.program))
     if args.baseline:
         options = replace(options, baseline=load_baseline(args.baseline, options))
     result = analyze_path(args.path, options)

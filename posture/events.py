@@ -49,3 +49,17 @@ class RepFinished:
     depth: float
     faults: tuple[str, ...]
     valid: bool
+
+
+@dataclass(frozen=True)
+class SetCompleted:
+    t_ms: int
+    exercise: str
+    set_number: int
+    sets: int
+
+
+@dataclass(frozen=True)
+class ProgramCompleted:
+    t_ms: int
+    program: str

@@ -31,8 +31,12 @@ METRIC_NAMES = (
     "head_drop", "head_pitch", "shoulder_tilt_deg",
     "shoulder_width_px", "face_width_px", "nose_y_px", "yaw_deg",
     "knee_deg", "head_forward", "head_tilt_deg", "ear_above_shoulder",
-    "head_side_bend_deg",
+    "head_side_bend_deg", "face_to_shoulders", "trunk_lift_deg", "hip_lift_deg",
+    "elbow_behind",
 )
+# Measured only in profile; from the front they are null.
+SIDE_ONLY = ("neck_deg", "thoracic_deg", "hip_deg", "head_forward", "ear_above_shoulder",
+             "head_tilt_deg", "trunk_lift_deg", "hip_lift_deg", "elbow_behind")
 
 
 class View(str, Enum):
@@ -124,8 +128,7 @@ def compute_metrics(pose: Pose, view: View | None = None,
     _front_metrics(b)
     _knee_metric(b)
     if view is View.FRONT:
-        for name in ("neck_deg", "thoracic_deg", "hip_deg", "head_forward",
-                     "ear_above_shoulder", "head_tilt_deg"):
+        for name in SIDE_ONLY:
             b.skip(name, "not measurable from the front")
     else:
         _side_metrics(b, pose)
@@ -149,6 +152,11 @@ def _front_metrics(b: _Builder) -> None:
     else:
         b.skip("shoulder_tilt_deg", b.missing["shoulder_width_px"])
         b.skip("head_drop", b.missing["shoulder_width_px"])
+    if v["face_width_px"] and v["shoulder_width_px"]:
+        v["face_to_shoulders"] = v["face_width_px"] / v["shoulder_width_px"]
+    else:
+        b.skip("face_to_shoulders", b.missing.get("face_width_px")
+               or b.missing.get("shoulder_width_px", "not measurable"))
     if v["face_width_px"] and v["shoulder_tilt_deg"] is not None:
         eyes = geo.tilt_deg(px[L.LEFT_EYE_OUTER], px[L.RIGHT_EYE_OUTER])
         v["head_side_bend_deg"] = abs(eyes - v["shoulder_tilt_deg"])
@@ -191,38 +199,59 @@ def _near_side(pose: Pose) -> tuple[L, L, L, L]:
     return left if score[0] >= score[1] else right
 
 
+def _elevation_deg(low_px: np.ndarray, high_px: np.ndarray) -> float:
+    """Angle of the line low -> high above horizontal, whichever way it points: 0 to 90."""
+    dx, dy = high_px - low_px
+    return float(np.degrees(np.arctan2(-dy, abs(dx))))
+
+
 def _side_metrics(b: _Builder, pose: Pose) -> None:
     px, v = b.px, b.values
     ear, shoulder, hip, knee = _near_side(pose)
+    elbow = L.LEFT_ELBOW if shoulder is L.LEFT_SHOULDER else L.RIGHT_ELBOW
     # The face points the way the nose sits from the ear.
     forward = 1.0 if px[L.NOSE][0] >= px[ear][0] else -1.0
-    if not b.blocked("neck_deg", ear, shoulder, L.NOSE):
+    head = geo.distance_px(px[ear], px[L.NOSE])
+    if not b.blocked("neck_deg", ear, shoulder, L.NOSE) and head > 0:
         v["neck_deg"] = geo.inclination_deg(px[shoulder], px[ear], forward)
-        head = geo.distance_px(px[ear], px[L.NOSE])
-        if head > 0:
-            # Chin-tuck signals, in head lengths (ear to nose): how far the ear sits in front
-            # of the shoulder, and how high above it; and the ear-nose line's pitch.
-            v["head_forward"] = float(forward * (px[ear][0] - px[shoulder][0]) / head)
-            v["ear_above_shoulder"] = float((px[shoulder][1] - px[ear][1]) / head)
-            v["head_tilt_deg"] = geo.inclination_deg(px[ear], px[L.NOSE], forward) - 90.0
-    for name in ("head_forward", "ear_above_shoulder", "head_tilt_deg"):
+        # Chin-tuck signals, in head lengths (ear to nose): how far the ear sits in front of
+        # the shoulder, and how high above it; and the ear-nose line's pitch.
+        v["head_forward"] = float(forward * (px[ear][0] - px[shoulder][0]) / head)
+        v["ear_above_shoulder"] = float((px[shoulder][1] - px[ear][1]) / head)
+        v["head_tilt_deg"] = geo.inclination_deg(px[ear], px[L.NOSE], forward) - 90.0
+    for name in ("neck_deg", "head_forward", "ear_above_shoulder", "head_tilt_deg"):
         if v[name] is None and name not in b.missing:
             b.skip(name, b.missing.get("neck_deg", "head not measurable"))
-    if b.blocked("thoracic_deg", shoulder, hip):
-        b.skip("hip_deg", b.missing["thoracic_deg"])
+    if head > 0 and not b.blocked("elbow_behind", shoulder, elbow, ear, L.NOSE):
+        v["elbow_behind"] = float(forward * (px[shoulder][0] - px[elbow][0]) / head)
+    _trunk_metrics(b, ear, shoulder, hip, knee, forward)
+
+
+def _trunk_metrics(b: _Builder, ear: L, shoulder: L, hip: L, knee: L, forward: float) -> None:
+    px, v = b.px, b.values
+    names = ("thoracic_deg", "trunk_lift_deg", "hip_deg", "hip_lift_deg")
+    if b.blocked("thoracic_deg", shoulder, hip, ear, L.NOSE):
+        for name in names[1:]:
+            b.skip(name, b.missing["thoracic_deg"])
         return
     torso = geo.distance_px(px[shoulder], px[hip])
     head = geo.distance_px(px[ear], px[L.NOSE])
-    if px[hip][1] <= px[shoulder][1] or not (
-            TORSO_HEADS[0] * head <= torso <= TORSO_HEADS[1] * head):
-        b.skip("thoracic_deg", "implausible hip position")
-        b.skip("hip_deg", "implausible hip position")
+    if not TORSO_HEADS[0] * head <= torso <= TORSO_HEADS[1] * head:
+        for name in names:
+            b.skip(name, "implausible hip position")
         return
-    v["thoracic_deg"] = geo.inclination_deg(px[hip], px[shoulder], forward)
+    v["trunk_lift_deg"] = _elevation_deg(px[hip], px[shoulder])
+    if px[hip][1] > px[shoulder][1]:
+        v["thoracic_deg"] = geo.inclination_deg(px[hip], px[shoulder], forward)
+    else:
+        b.skip("thoracic_deg", "hip not below the shoulder: not sitting or standing")
     if b.blocked("hip_deg", knee):
+        b.skip("hip_lift_deg", b.missing["hip_deg"])
         return
     thigh = geo.distance_px(px[hip], px[knee])
     if not THIGH_TORSOS[0] * torso <= thigh <= THIGH_TORSOS[1] * torso:
         b.skip("hip_deg", "implausible knee position")
+        b.skip("hip_lift_deg", "implausible knee position")
         return
     v["hip_deg"] = geo.joint_angle_deg(px[shoulder], px[hip], px[knee])
+    v["hip_lift_deg"] = _elevation_deg(px[knee], px[hip])

@@ -18,6 +18,10 @@ MAX_STEP_MS = 500
 ADAPT_REPS = 3
 BOUNCE_WINDOW_MS = 3000
 BOUNCE_FAULT = ("bouncing", "Hold still at the stretch; don't bounce")
+# Seen from the wrong side this long, the user is told how to turn.
+WRONG_VIEW_MS = 2000
+VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
+             "front": "Face the camera for this exercise"}
 
 
 class Phase(str, Enum):
@@ -53,6 +57,9 @@ class RepCounter:
         self._rest_faults: set[str] = set()
         self._extremes: list[float] = []
         self._window: deque[tuple[int, float]] = deque()
+        self._wrong_view_since: int | None = None
+        self._wrong_view_told = False
+        self._armed = True
 
     @property
     def phase(self) -> Phase:
@@ -73,6 +80,23 @@ class RepCounter:
         return (value - self.rest) * ex.direction / span
 
     def update(self, metrics: Metrics) -> list[object]:
+        return self._check_view(metrics) + self._update_signal(metrics)
+
+    def _check_view(self, metrics: Metrics) -> list[object]:
+        """One wrong_view fault each time the view stays wrong for WRONG_VIEW_MS."""
+        want, t = self.exercise.view, metrics.timestamp_ms
+        seen = metrics.view.value if metrics.view is not None else None
+        if seen is None or want == "any" or seen == want or (want, seen) == ("side", "oblique"):
+            self._wrong_view_since, self._wrong_view_told = None, False
+            return []
+        if self._wrong_view_since is None:
+            self._wrong_view_since = t
+        if self._wrong_view_told or t - self._wrong_view_since < WRONG_VIEW_MS:
+            return []
+        self._wrong_view_told = True
+        return [FormFault(t, self.exercise.name, "wrong_view", VIEW_CUES[want])]
+
+    def _update_signal(self, metrics: Metrics) -> list[object]:
         ex, t = self.exercise, metrics.timestamp_ms
         value = metrics.get(ex.metric)
         if value is None:
@@ -85,7 +109,9 @@ class RepCounter:
             self.rest = value
         p = self.progress(value)
         events: list[object] = []
-        if self._rep is None:
+        if self._rep is None and not self._armed:
+            self._armed = p < ex.exit
+        elif self._rep is None:
             if p >= ex.enter:
                 self._rep = _Rep(t, dict(self._ref))
                 self._window.clear()
@@ -183,6 +209,13 @@ class RepCounter:
             self._extremes.append(rep.extreme)
             self.end = sum(self._extremes) / len(self._extremes)
         return [event]
+
+    def rearm(self) -> None:
+        """Drop any rep under way and start counting only after a return to rest.
+
+        Used after a rest between sets, so a movement begun while resting is not counted.
+        """
+        self._rep, self._armed = None, False
 
     def close(self, t_ms: int) -> list[object]:
         """End of the session: a hold already held long enough counts; anything else is partial."""

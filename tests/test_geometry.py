@@ -141,3 +141,39 @@ def test_front_signals():
     assert m.get("face_width_px") == pytest.approx(50, abs=0.01)
     assert m.get("head_pitch") == pytest.approx(10 / 50, abs=1e-4)
     assert m.get("shoulder_tilt_deg") == pytest.approx(0.0, abs=TOL)
+
+
+def test_lying_and_arm_metrics():
+    # Trunk 70 degrees forward of vertical (lifted 20 above horizontal), thigh straight on
+    # from it: the knee lies 20 degrees below the hip.
+    pose = side_pose(neck_deg=80, trunk_deg=70, hip_deg=180, size=(800, 1000))
+    m = compute_metrics(pose, View.SIDE)
+    assert m.get("trunk_lift_deg") == pytest.approx(20, abs=TOL)
+    assert m.get("hip_lift_deg") == pytest.approx(20, abs=TOL)
+    flat = compute_metrics(side_pose(neck_deg=90, trunk_deg=90, hip_deg=180), View.SIDE)
+    assert flat.get("trunk_lift_deg") == pytest.approx(0, abs=TOL)
+    assert flat.get("thoracic_deg") is None and "not below" in flat.missing["thoracic_deg"]
+    assert flat.get("hip_deg") == pytest.approx(180, abs=TOL)
+
+
+def test_elbow_behind_shoulder_in_head_lengths():
+    pose = side_pose()
+    px = pose.pixels.copy()
+    head = np.linalg.norm(px[L.LEFT_EAR] - px[L.NOSE])
+    px[L.LEFT_ELBOW] = px[L.LEFT_SHOULDER] - (1.5 * head, 0)  # facing +x: behind
+    lm = pose.landmarks.copy()
+    lm[:, 0], lm[:, 1] = px[:, 0] / 640, px[:, 1] / 360
+    moved = Pose(0, pose.image_size, lm, pose.world, pose.visibility, pose.presence)
+    assert compute_metrics(moved, View.SIDE).get("elbow_behind") == pytest.approx(1.5, abs=1e-3)
+
+
+def test_face_to_shoulders_ratio():
+    pose = side_pose()
+    lm = pose.landmarks.copy()
+    lm[L.LEFT_SHOULDER, :2] = (400 / 640, 300 / 360)
+    lm[L.RIGHT_SHOULDER, :2] = (240 / 640, 300 / 360)
+    lm[L.LEFT_EYE_OUTER, :2] = (345 / 640, 180 / 360)
+    lm[L.RIGHT_EYE_OUTER, :2] = (295 / 640, 180 / 360)
+    vis = np.ones_like(pose.visibility)
+    m = compute_metrics(Pose(0, (640, 360), lm, pose.world, vis, vis), View.FRONT)
+    assert m.get("face_to_shoulders") == pytest.approx(50 / 160, abs=1e-4)
