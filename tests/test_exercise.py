@@ -190,3 +190,30 @@ def test_bouncing_hold_raises_fault_and_pauses_timer(hz):
     bounces = [e for e in events if isinstance(e, FormFault) and e.fault == "bouncing"]
     assert bounces and "don't bounce" in bounces[0].cue
     assert counter.reps == 0
+
+
+# --- end to end through the real pose model ------------------------------------------------
+
+def test_front_chin_tucks_in_synthesized_video_counted_exactly(tmp_path, data_dir, model_path):
+    """A video made from a real (MIT-licensed) webcam photo, the head moved back and forth."""
+    import json
+
+    import cv2
+    from videos import tuck_plan_frames, write_video
+
+    photo = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
+    photo = cv2.resize(photo, (448, 448), interpolation=cv2.INTER_CUBIC)
+    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
+        pose = est.detect(photo, 0)
+    # Five tucks of 8-10% apparent head size (3-4 cm back at laptop distance), held 3-5 s,
+    # at varied tempo; then a half-hearted 3% one that must not count.
+    plan = [(2, 0), (4, 0.08), (2, 0), (5, 0.1), (1.5, 0), (3.5, 0.09), (3, 0), (4, 0.08),
+            (2, 0), (5, 0.1), (2, 0), (3, 0.03), (2, 0)]
+    video = tmp_path / "tucks.mp4"
+    write_video(video, tuck_plan_frames(photo, pose, plan, fps=15), fps=15)
+    proc = run_cli("analyze", str(video), "--exercise", "chin_tuck_front", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["view"] == "front"
+    assert result["exercise"]["reps"] == 5, result["exercise"]
+    assert all(r["hold_s"] >= 2.0 for r in result["exercise"]["reps_detail"] if r["valid"])
