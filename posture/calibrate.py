@@ -9,7 +9,7 @@ from pathlib import Path
 from posture.analyze import AnalyzeOptions, load_baseline, open_estimator
 from posture.calibration import Baseline, baseline_from_metrics, save_profile
 from posture.metrics import compute_metrics
-from posture.modelstore import user_data_dir
+from posture.paths import user_data_dir
 from posture.sources import CameraSource
 
 

@@ -65,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("exercises", help="list the built-in exercises")
 
+    from posture.runcmd import add_run_arguments
+
+    run = commands.add_parser("run", help="the live monitor, on a camera or a file")
+    add_run_arguments(run)
+    demo = commands.add_parser("demo", help="the monitor on a bundled recording (no camera "
+                                            "needed)")
+    add_run_arguments(demo, demo=True)
+
+    config = commands.add_parser("config", help="show or check the configuration")
+    config.add_argument("action", choices=("show", "check", "path", "docs"),
+                        help="show: effective settings; check: validate; path: the file; "
+                             "docs: every setting with its meaning")
+    config.add_argument("--config", type=Path, metavar="FILE.toml")
+
     calibrate = commands.add_parser(
         "calibrate", help="save an upright baseline profile from a camera, file or folder")
     where = calibrate.add_mutually_exclusive_group()
@@ -139,6 +153,34 @@ def _program_lines(prog: dict[str, Any]) -> list[str]:
             line += ", faults " + ", ".join(f"{k} x{v}" for k, v in step["faults"].items())
         lines.append(line)
     return lines
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from posture.runcmd import run_command
+
+    return run_command(args, demo=args.command == "demo")
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from posture.config import config_path, documentation, load_config
+
+    if args.action == "path":
+        print(args.config or config_path())
+        return 0
+    if args.action == "docs":
+        for section, key, default, help_text in documentation():
+            print(f"{section}.{key} = {default!r}\n    {help_text}")
+        return 0
+    config = load_config(args.config)
+    if args.action == "check":
+        print(f"config OK: {args.config or config_path()}")
+        return 0
+    for section, values in config.to_dict().items():
+        print(f"[{section}]")
+        for key, value in values.items():
+            print(f"{key} = {json.dumps(value)}")
+        print()
+    return 0
 
 
 def _summary_lines(result: dict[str, Any]) -> list[str]:
@@ -226,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet_native_logs()
     handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate,
-                "exercises": _cmd_exercises}
+                "exercises": _cmd_exercises, "run": _cmd_run, "demo": _cmd_run,
+                "config": _cmd_config}
     try:
         return handlers[args.command](args)
     except PostureError as exc:

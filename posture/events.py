@@ -63,3 +63,21 @@ class SetCompleted:
 class ProgramCompleted:
     t_ms: int
     program: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message for the user: a slouch alert or a break reminder."""
+
+    t_ms: int
+    kind: str  # "slouch" or "break"
+    title: str
+    message: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CameraStateChanged:
+    t_ms: int
+    state: str  # opening, streaming, stalled, unavailable, released
+    detail: str = ""

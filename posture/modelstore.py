@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from posture.errors import ModelError, UsageError
+from posture.paths import user_data_dir
 from posture.progress import Progress
 
 CHUNK_BYTES = 1 << 16
@@ -77,19 +78,6 @@ def get_variant(name: str) -> ModelVariant:
     if name not in variants:
         raise UsageError(f"unknown model variant {name!r}; choose one of: {', '.join(variants)}")
     return variants[name]
-
-
-def user_data_dir() -> Path:
-    """The per-user data directory of posture, following each platform's convention."""
-    if env := os.environ.get("POSTURE_DATA_DIR"):
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "posture"
 
 
 def model_dir() -> Path:

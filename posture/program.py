@@ -155,6 +155,9 @@ class SessionRunner:
         self._set_start_reps = self._counters[self.step_index].reps
         return events
 
+    def finished_reps(self) -> list[RepFinished]:
+        return [r for counter in self._counters for r in counter.finished]
+
     def close(self, t_ms: int) -> list[object]:
         return [] if self.finished else self._counters[self.step_index].close(t_ms)
 

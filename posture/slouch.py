@@ -195,6 +195,11 @@ class SlouchDetector:
         self._away_since: int | None = None
         self._unjudged_since: int | None = None
 
+    @property
+    def pending(self) -> bool:
+        """A deviation is under way that may turn into a slouch."""
+        return self._pending_since is not None
+
     def update(self, metrics: Metrics) -> list[PostureChanged]:
         t, cfg = metrics.timestamp_ms, self.config
         if not metrics.person:

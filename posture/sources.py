@@ -20,7 +20,7 @@ import numpy as np
 
 from posture.errors import CameraError, UsageError
 from posture.pose import Pose
-from posture.trace import read_header, read_poses
+from posture.trace import open_text, read_header, read_poses
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})
@@ -140,7 +140,7 @@ class TraceSource(FrameSource):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh = open(path, encoding="utf-8")  # noqa: SIM115
+        self._fh = open_text(path, "r")
         try:
             self.header = read_header(self._fh, path)
         except UsageError:
@@ -204,7 +204,7 @@ def open_source(path: str | Path) -> FrameSource:
                              f"({', '.join(sorted(IMAGE_SUFFIXES))})")
         return ImageSource(images, str(path), "images")
     suffix = path.suffix.lower()
-    if suffix in TRACE_SUFFIXES:
+    if suffix in TRACE_SUFFIXES or path.name.lower().endswith(".jsonl.gz"):
         return TraceSource(path)
     if suffix in IMAGE_SUFFIXES:
         return ImageSource([path], str(path), "image")

@@ -6,6 +6,7 @@ trace feeds the analyzers bit-for-bit the numbers the live run saw.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,13 @@ class TraceHeader:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "version": VERSION, "source": self.source,
                            "fps": self.fps, "width": self.width, "height": self.height})
+
+
+def open_text(path: Path, mode: str) -> TextIO:
+    """Open a trace for reading ("r") or writing ("w"); .gz files are gzip-compressed."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8")  # noqa: SIM115
 
 
 def _rows(array: np.ndarray) -> str:
@@ -79,14 +87,21 @@ def read_header(fh: TextIO, path: Path) -> TraceHeader:
         if not (fps > 0 and width > 0 and height > 0):
             raise ValueError("fps, width and height must be positive")
         return TraceHeader(str(head.get("source", path.name)), fps, width, height)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError) as exc:
         raise UsageError(f"{path}: not a posture landmark trace ({exc})") from exc
+
+
+def _lines(fh: TextIO, path: Path) -> Iterator[str]:
+    try:
+        yield from fh
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: the trace is damaged ({exc})") from exc
 
 
 def read_poses(fh: TextIO, path: Path, header: TraceHeader) -> Iterator[Pose]:
     """Yield the poses after the header, checking that timestamps increase strictly."""
     last_t = -1
-    for number, line in enumerate(fh, start=2):
+    for number, line in enumerate(_lines(fh, path), start=2):
         if not line.strip():
             continue
         try:
@@ -104,7 +119,7 @@ class TraceWriter:
 
     def __init__(self, path: Path, header: TraceHeader) -> None:
         try:
-            self._fh = open(path, "w", encoding="utf-8")  # noqa: SIM115
+            self._fh = open_text(path, "w")
         except OSError as exc:
             raise UsageError(f"cannot write landmarks to {path}: {exc.strerror}") from exc
         self._fh.write(header.to_json() + "\n")

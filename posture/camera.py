@@ -1,0 +1,261 @@
+"""A supervised webcam: a grabber thread that keeps only the newest frame, with open and read
+watchdogs, reopening with backoff, and release on request (paused, or nobody there).
+
+States: opening -> streaming; stalled (no good frame for read_timeout_s) and unavailable
+(with a reason) -> reopened with backoff; released while paused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from posture.config import CameraConfig
+
+log = logging.getLogger(__name__)
+
+
+class Capture(Protocol):
+    """The part of cv2.VideoCapture we use (OpenCV's names)."""
+
+    def isOpened(self) -> bool: ...  # noqa: N802
+    def grab(self) -> bool: ...
+    def retrieve(self) -> tuple[bool, np.ndarray | None]: ...
+    def release(self) -> None: ...
+
+
+def open_capture(device: int | str, width: int, height: int) -> Capture:
+    cap = cv2.VideoCapture(device)
+    if cap.isOpened():
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        # Keep the driver's queue short so a read returns a fresh frame, not a stale one.
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+    return cap
+
+
+def device_of(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def why_unavailable(device: int | str) -> str:
+    """A user-facing reason the device could not be opened."""
+    path = f"/dev/video{device}" if isinstance(device, int) else device
+    if sys.platform.startswith("linux") or isinstance(device, str):
+        if not os.path.exists(path):
+            return f"not found: {path} does not exist"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return f"permission denied on {path} (add yourself to the 'video' group)"
+    return "busy or unsupported: another program may be using the camera"
+
+
+def valid_frame(frame: object) -> bool:
+    return (isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
+            and frame.shape[2] == 3 and frame.shape[0] >= 16 and frame.shape[1] >= 16)
+
+
+@dataclass(frozen=True)
+class Grabbed:
+    rgb: np.ndarray
+    t_ms: int  # monotonic, since the camera object was made
+    seq: int
+
+
+class SupervisedCamera:
+    """Call start(), then latest() whenever a frame is wanted; stop() at the end."""
+
+    def __init__(self, device: int | str, config: CameraConfig,
+                 on_state: Callable[[str, str], None] | None = None,
+                 opener: Callable[[int | str, int, int], Capture] = open_capture,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.device = device
+        self.config = config
+        self.on_state = on_state or (lambda state, detail: None)
+        self._opener = opener
+        self._clock = clock
+        self._t0 = clock()
+        self._cond = threading.Condition()
+        self._latest: Grabbed | None = None
+        self._seq = 0
+        self._want = False
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.state = "opening"
+        self.detail = ""
+        self._state_since = clock()
+        self._reopening = False
+        self._generation = 0
+        self._last_good = clock()
+
+    # --- consumer side ---------------------------------------------------------------------
+    def now_ms(self) -> int:
+        return int((self._clock() - self._t0) * 1000)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, args=(self._generation,),
+                                        name="camera-grabber", daemon=True)
+        self._thread.start()
+
+    def check(self) -> None:
+        """Watchdog, called by the consumer: replace a grabber stuck inside the driver."""
+        if self._paused.is_set() or self._stop.is_set():
+            return
+        now = self._clock()
+        stuck_read = (self.state == "streaming"
+                      and now - self._last_good > 2 * self.config.read_timeout_s)
+        stuck_open = (self.state == "opening"
+                      and now - self._state_since > self.config.open_timeout_s + 2)
+        if stuck_read or stuck_open:
+            self._generation += 1
+            self._reopening = True
+            self._set_state("stalled" if stuck_read else "unavailable",
+                            "the camera driver stopped responding; restarting")
+            self.start()
+
+    def read_fresh(self, timeout_s: float = 1.0) -> Grabbed | None:
+        """A frame grabbed after this call, or None if none comes within timeout_s.
+
+        The grabber thread drains the driver's queue with grab() all the time but decodes
+        (retrieve) only when asked, so background monitoring at 1 Hz decodes one frame a
+        second, and the frame it returns is never a stale buffered one.
+        """
+        with self._cond:
+            wanted = self._seq + 1
+            self._want = True
+            self._cond.wait_for(lambda: self._seq >= wanted or self._stop.is_set(), timeout_s)
+            self._want = False
+            return self._latest if self._latest is not None and self._seq >= wanted else None
+
+    def pause(self) -> None:
+        """Release the device until resume()."""
+        self._paused.set()
+        self._wake.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=self.config.read_timeout_s + 2)
+
+    # --- grabber thread --------------------------------------------------------------------
+    def _set_state(self, state: str, detail: str = "") -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail, self._state_since = state, detail, self._clock()
+            log.info("camera %s: %s %s", self.device, state, detail)
+            self.on_state(state, detail)
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def _alive(self, gen: int) -> bool:
+        return gen == self._generation and not self._stop.is_set()
+
+    def _run(self, gen: int) -> None:
+        backoff = 1.0
+        while self._alive(gen):
+            if self._paused.is_set():
+                self._set_state("released", "paused or nobody there")
+                self._sleep(3600)
+                continue
+            self._set_state("opening")
+            cap = self._open(gen)
+            if not self._alive(gen):
+                if cap is not None:
+                    cap.release()
+                return
+            if cap is None:
+                self._reopening = True
+                self._set_state("unavailable", why_unavailable(self.device))
+                self._sleep(backoff)
+                backoff = min(backoff * 2, self.config.max_backoff_s)
+                continue
+            streamed = self._stream(cap, gen)
+            cap.release()
+            if streamed:
+                backoff = 1.0
+            elif not self._stop.is_set() and not self._paused.is_set():
+                self._sleep(backoff)
+                backoff = min(backoff * 2, self.config.max_backoff_s)
+
+    def _open(self, gen: int) -> Capture | None:
+        deadline = self._clock() + self.config.open_timeout_s
+        while self._alive(gen):
+            try:
+                cap = self._opener(self.device, self.config.width, self.config.height)
+            except Exception as exc:  # noqa: BLE001 - a driver error must not kill the thread
+                log.warning("camera %s: open failed: %s", self.device, exc)
+                cap = None
+            if cap is not None and cap.isOpened():
+                return cap
+            if cap is not None:
+                cap.release()
+            if self._clock() >= deadline:
+                return None
+            self._sleep(0.25)
+        return None
+
+    def _stream(self, cap: Capture, gen: int) -> bool:
+        """Grab until stopped, paused or stalled; True if any good frame came."""
+        got_any, decode_failing = False, False
+        self._last_good = self._clock()
+        while self._alive(gen) and not self._paused.is_set():
+            frame = None
+            try:
+                ok = cap.grab()
+                if ok and self._want:
+                    ok, frame = cap.retrieve()
+            except Exception as exc:  # noqa: BLE001 - a driver error must not kill the thread
+                log.warning("camera %s: read failed: %s", self.device, exc)
+                ok = False
+            now = self._clock()
+            garbage = ok and frame is not None and not valid_frame(frame)
+            if not self._alive(gen):
+                return got_any
+            if frame is not None:
+                decode_failing = garbage
+            # While a frame is wanted, or decoding has been failing, only a good decoded
+            # frame counts as progress.
+            if ok and not garbage and (frame is not None
+                                       or not (self._want or decode_failing)):
+                self._last_good, got_any = now, True
+                if self.state != "streaming":
+                    self._set_state("streaming", "reopened" if self._reopening else "")
+                    self._reopening = False
+                if frame is not None:
+                    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                    with self._cond:
+                        self._seq += 1
+                        self._latest = Grabbed(rgb, int((now - self._t0) * 1000), self._seq)
+                        self._cond.notify_all()
+                continue
+            if now - self._last_good > self.config.read_timeout_s:
+                self._reopening = True
+                self._set_state("stalled", "frames from the camera are unreadable" if garbage
+                                else f"no frame for {self.config.read_timeout_s:g} s")
+                return got_any
+            if ok:
+                continue
+            self._sleep(0.05)
+        return got_any

@@ -1,0 +1,154 @@
+"""Camera supervision with a fake camera: it fails to open, stalls, hangs, sends garbage and
+comes back; the monitor never crashes, reports each state, and resumes within 5 s."""
+
+import contextlib
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from fakecam import FakeWorld
+from synthetic import side_pose
+
+from posture.camera import SupervisedCamera, valid_frame, why_unavailable
+from posture.config import CameraConfig, Config
+from posture.live import run_camera
+from posture.monitor import Monitor
+
+FAST = CameraConfig(read_timeout_s=0.5, open_timeout_s=0.5, max_backoff_s=2.0,
+                    release_when_away_s=0)
+
+
+class FakeEstimator:
+    """Stands in for the pose model: a seated person in every frame."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, rgb, t_ms):
+        self.calls += 1
+        return side_pose(12, 3, 95, t_ms=t_ms)
+
+
+@contextlib.contextmanager
+def running(world, config=FAST):
+    cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
+    monitor, estimator, stop = Monitor(cfg), FakeEstimator(), threading.Event()
+    states = []
+    camera = SupervisedCamera(0, config, opener=world.opener)
+    original = monitor.camera_changed
+
+    def record(state, detail, t_ms):
+        states.append(state)
+        original(state, detail, t_ms)
+
+    monitor.camera_changed = record
+    errors = []
+
+    def loop():
+        try:
+            run_camera(cfg, monitor, lambda: contextlib.nullcontext(estimator), stop, camera)
+        except BaseException as exc:  # noqa: BLE001 - the test asserts there is none
+            errors.append(exc)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield monitor, estimator, states
+    finally:
+        stop.set()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert not errors, errors
+
+
+def wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.02)
+    return None
+
+
+def resumes(monitor, estimator, timeout=5.0):
+    start, calls = time.monotonic(), estimator.calls
+    done = wait_for(lambda: estimator.calls > calls + 2
+                    and monitor.status()["camera"]["state"] == "streaming", timeout)
+    return None if done is None else done - start
+
+
+@pytest.mark.parametrize("failure", ["absent", "stall", "garbage", "hang"])
+def test_monitor_survives_and_resumes(failure):
+    world = FakeWorld()
+    with running(world) as (monitor, estimator, states):
+        assert resumes(monitor, estimator) is not None
+        world.mode = failure
+        expected = {"absent": "stalled", "stall": "stalled", "garbage": "stalled",
+                    "hang": "stalled"}[failure]
+        assert wait_for(lambda: expected in states, 5.0), states
+        if failure == "absent":
+            assert wait_for(lambda: "unavailable" in states, 5.0), states
+        time.sleep(1.0)
+        world.mode = "ok"
+        took = resumes(monitor, estimator)
+        assert took is not None and took <= 5.0, (failure, states)
+        assert monitor.status()["camera"]["state"] == "streaming"
+
+
+def test_camera_missing_at_start_reports_reason_then_recovers():
+    world = FakeWorld()
+    world.mode = "absent"
+    with running(world) as (monitor, estimator, states):
+        assert wait_for(lambda: "unavailable" in states, 3.0)
+        assert "not found" in monitor.status()["camera"]["detail"] or \
+            "busy" in monitor.status()["camera"]["detail"]
+        assert estimator.calls == 0
+        world.mode = "ok"
+        assert resumes(monitor, estimator) is not None
+
+
+def test_camera_released_while_nobody_is_there():
+    world = FakeWorld()
+    config = replace(FAST, release_when_away_s=0.5, away_probe_s=2.0)
+
+    class Nobody(FakeEstimator):
+        def detect(self, rgb, t_ms):
+            from posture.pose import Pose
+
+            self.calls += 1
+            return Pose.empty(t_ms, (64, 48))
+
+    cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
+    monitor, estimator, stop = Monitor(cfg), Nobody(), threading.Event()
+    camera = SupervisedCamera(0, config, opener=world.opener)
+    thread = threading.Thread(target=run_camera, args=(
+        cfg, monitor, lambda: contextlib.nullcontext(estimator), stop, camera), daemon=True)
+    thread.start()
+    assert wait_for(lambda: camera.state == "released", 5.0)
+    opens = world.opens
+    assert wait_for(lambda: world.opens > opens, 5.0)  # probes again later
+    stop.set()
+    thread.join(10)
+
+
+def test_only_requested_frames_are_decoded():
+    world = FakeWorld()
+    camera = SupervisedCamera(0, FAST, opener=world.opener)
+    camera.start()
+    try:
+        assert camera.read_fresh(1.0) is not None
+        time.sleep(0.5)  # about 50 grabs happen meanwhile
+        assert world.retrieves <= 2
+        frame = camera.read_fresh(1.0)
+        assert frame is not None and frame.seq == 2
+    finally:
+        camera.stop()
+
+
+def test_helpers(tmp_path):
+    import numpy as np
+
+    assert not valid_frame(np.zeros((3, 3), np.float32))
+    assert valid_frame(np.zeros((48, 64, 3), np.uint8))
+    assert "not found" in why_unavailable(str(tmp_path / "video9"))

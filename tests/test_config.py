@@ -1,0 +1,68 @@
+"""Config: file, environment and flags, validated; every setting documented."""
+
+import re
+
+import pytest
+from conftest import REPO, run_cli
+
+from posture.config import documentation, load_config, parse_quiet_hours
+from posture.errors import UsageError
+
+
+def test_defaults_without_a_file(tmp_path):
+    config = load_config(tmp_path / "none.toml", environ={})
+    assert config.breaks.sit_limit_min == 45.0 and config.monitor.sample_hz == 1.0
+
+
+def test_file_then_environment_then_flags(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[alerts]\ncooldown_min = 20\nsound = true\n[monitor]\nsample_hz = 2\n")
+    config = load_config(path, environ={"POSTURE_ALERTS_COOLDOWN_MIN": "5",
+                                        "POSTURE_MODEL_DIR": "/elsewhere"},
+                         overrides={"monitor": {"sample_hz": 0.5}})
+    assert config.alerts.cooldown_min == 5.0 and config.alerts.sound is True
+    assert config.monitor.sample_hz == 0.5
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[alerts]\ncooldown = 5\n", "unknown key(s) in [alerts]: cooldown"),
+    ("[alarms]\n", "unknown section [alarms]"),
+    ("[monitor]\nsample_hz = 500\n", "monitor.sample_hz: 500"),
+    ("[monitor]\nmodel = 'huge'\n", "not one of lite, full, heavy"),
+    ("[alerts]\nsound = 'loud'\n", "expected a bool"),
+    ("[alerts]\nquiet_hours = '25:00-07:00'\n", "not like 22:00-07:00"),
+    ("[alerts\n", "cannot read config"),
+])
+def test_bad_files_are_rejected_with_the_name(tmp_path, text, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        load_config(path, environ={})
+
+
+def test_bad_environment_value_named():
+    with pytest.raises(UsageError, match="breaks.sit_limit_min"):
+        load_config(environ={"POSTURE_BREAKS_SIT_LIMIT_MIN": "soon"})
+
+
+def test_quiet_hours_parse():
+    assert parse_quiet_hours("22:00-07:30") == (1320, 450)
+
+
+def test_every_setting_is_documented_in_readme():
+    readme = (REPO / "README.md").read_text()
+    missing = [f"{s}.{k}" for s, k, _, _ in documentation() if f"`{s}.{k}`" not in readme]
+    assert not missing, f"settings missing from README: {missing}"
+
+
+def test_config_cli_check_and_bad_file(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text("[breaks]\nsit_limit_min = 30\n")
+    assert run_cli("config", "check", "--config", str(good)).returncode == 0
+    shown = run_cli("config", "show", "--config", str(good))
+    assert "sit_limit_min = 30.0" in shown.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[breaks]\nsit_limit = 30\n")
+    proc = run_cli("config", "check", "--config", str(bad))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "sit_limit" in proc.stderr

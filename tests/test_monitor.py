@@ -1,0 +1,136 @@
+"""The live monitor over a day-like trace: alerts when due, none while away or in cooldown,
+break reminders; history written; the same loop through the CLI."""
+
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from synthetic import jittered, side_pose
+
+from posture.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
+from posture.config import AlertsConfig, BreaksConfig, Config
+from posture.events import Alert
+from posture.live import run_file
+from posture.monitor import Monitor
+from posture.pose import Pose
+from posture.store import Store
+from posture.trace import TraceHeader, TraceWriter
+
+MIN = 60_000
+
+
+def test_slouch_alert_policy():
+    policy = SlouchAlerts(AlertsConfig(after_slouched_s=60, cooldown_min=15))
+    fired = []
+    for t in range(0, 10 * MIN, 1000):
+        state = "slouched" if t < 5 * MIN or t >= 7 * MIN else "good"
+        fired += [a.t_ms for a in policy.update(state, ("forward_head",), t, 600)]
+    # One alert a minute into the first slouch; the second slouch falls inside the cooldown.
+    assert fired == [60_000]
+
+
+def test_snooze_pause_quiet_hours_and_away_block_alerts():
+    cfg = AlertsConfig(after_slouched_s=10, cooldown_min=0, quiet_hours="22:00-07:00")
+    policy = SlouchAlerts(cfg)
+    assert not policy.update("slouched", (), 0, 23 * 60)
+    assert not policy.update("slouched", (), 20_000, 23 * 60)  # quiet hours
+    assert policy.update("slouched", (), 21_000, 12 * 60)  # daytime: due
+    policy.update("away", (), 22_000, 12 * 60)
+    policy.snooze(22_000)
+    for t in range(22_000, 60_000, 1000):
+        assert not policy.update("slouched", (), t, 12 * 60)
+    assert in_quiet_hours("22:00-07:00", 6 * 60) and not in_quiet_hours("22:00-07:00", 8 * 60)
+    assert not in_quiet_hours("", 8 * 60)
+
+
+def test_sitting_timer_reminds_and_resets_after_a_break():
+    timer = SittingTimer(BreaksConfig(sit_limit_min=45, repeat_min=10, break_min=2))
+    reminders = []
+    for t in range(0, 120 * MIN, 10_000):
+        present = not (60 * MIN <= t < 63 * MIN)  # a 3-minute break at one hour
+        reminders += [a.t_ms for a in timer.update(present, t)]
+    assert reminders == [45 * MIN, 55 * MIN, 108 * MIN, 118 * MIN]
+    assert all(isinstance(a, Alert) for a in timer.update(True, 200 * MIN))
+
+
+def day_trace(path, fps=1.0):
+    """89 minutes of side-view sitting: slouches, a break away from the desk, long sitting."""
+    rng = np.random.default_rng(5)
+    plan = [(20, "good"), (5, "slouched"), (2, "good"), (2, "slouched"), (6, "away"),
+            (50, "good"), (3, "slouched"), (1, "good")]
+    with TraceWriter(path, TraceHeader("day", fps, 640, 360)) as writer:
+        t = 0
+        for minutes, what in plan:
+            for _ in range(int(minutes * 60 * fps)):
+                if what == "away":
+                    writer.write(Pose.empty(t, (640, 360)))
+                else:
+                    neck = 40 if what == "slouched" else 12
+                    writer.write(jittered(side_pose(neck, 3, 95, t_ms=t), t, rng))
+                t += int(1000 / fps)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    path = tmp_path_factory.mktemp("day") / "day.jsonl"
+    day_trace(path)
+    return path
+
+
+def test_day_replay_alerts_breaks_and_history(day, tmp_path):
+    store = Store(tmp_path / "h.sqlite3")
+    noon = int(time.mktime(time.strptime("2026-11-26 09:00", "%Y-%m-%d %H:%M")) * 1000)
+    monitor = Monitor(Config(), store=store, wall_start_ms=noon)
+    run_file(day, monitor, lambda: None, threading.Event(), speed=0)
+    monitor.close()
+    store.close()
+    alerts = [(a.kind, round(a.t_ms / MIN, 2)) for a in monitor.events if isinstance(a, Alert)]
+    slouch = [t for k, t in alerts if k == "slouch"]
+    breaks = [t for k, t in alerts if k == "break"]
+    # Slouch from 20:00 turns "slouched" after the 10 s onset; the alert follows 60 s later.
+    assert slouch == [pytest.approx(20 + 70 / 60, abs=0.05), pytest.approx(85 + 70 / 60,
+                                                                           abs=0.05)]
+    # Sitting restarts after the 6-minute absence at 29:00-35:00: 35 + 45 = 80 minutes.
+    assert breaks == [pytest.approx(80, abs=0.05)]
+    conn = sqlite3.connect(tmp_path / "h.sqlite3")
+    states = [r[0] for r in conn.execute("SELECT state FROM state_changes ORDER BY t_ms")]
+    assert states[:4] == ["good", "slouched", "good", "slouched"] and "away" in states
+    assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 3
+    samples = conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+    assert samples == 89 * 60  # one a second, as history.sample_interval_s asks
+    minutes = conn.execute("SELECT count(*), sum(slouched_s), sum(away_s) FROM minutes")
+    count, slouched_s, away_s = minutes.fetchone()
+    assert count in (89, 90)
+    assert slouched_s == pytest.approx((5 + 2 + 3) * 60 - 3 * 10, abs=30)
+    assert away_s == pytest.approx(6 * 60 - 3, abs=5)
+
+
+def test_no_alert_in_quiet_hours(day):
+    night = int(time.mktime(time.strptime("2026-11-26 23:00", "%Y-%m-%d %H:%M")) * 1000)
+    config = replace(Config(), alerts=replace(Config().alerts, quiet_hours="22:00-07:00"))
+    monitor = Monitor(config, wall_start_ms=night)
+    run_file(day, monitor, lambda: None, threading.Event(), speed=0)
+    assert not [a for a in monitor.events if isinstance(a, Alert)]
+
+
+def test_run_cli_on_trace_writes_history(day, tmp_path):
+    proc = run_cli("run", "--source", str(day), "--speed", "0",
+                   env={"POSTURE_HISTORY_PATH": str(tmp_path / "cli.sqlite3"),
+                        "POSTURE_CONFIG": str(tmp_path / "none.toml")})
+    assert proc.returncode == 0, proc.stderr
+    assert "Check your posture" in proc.stderr and "Time to move" in proc.stderr
+    conn = sqlite3.connect(tmp_path / "cli.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 3
+
+
+def test_demo_runs_without_camera(tmp_path):
+    proc = run_cli("demo", "--speed", "0", "--no-history",
+                   env={"POSTURE_CONFIG": str(tmp_path / "none.toml")})
+    assert proc.returncode == 0, proc.stderr
+    assert "posture slouched" in proc.stderr and "posture away" in proc.stderr
+    assert "Check your posture" in proc.stderr
