@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from pathlib import Path
 
 from posture.analyze import AnalyzeOptions, load_baseline, open_estimator
 from posture.calibration import Baseline, baseline_from_metrics, save_profile
+from posture.config import load_config
 from posture.metrics import compute_metrics
 from posture.paths import user_data_dir
 from posture.sources import CameraSource
+from posture.store import Row, Store, dumps
 
 
 def default_profile_path() -> Path:
@@ -30,7 +33,21 @@ def calibrate(source: str | None, camera: str, seconds: float, out: Path | None,
         baseline = _from_camera(camera_id(camera), seconds, options)
     path = out or default_profile_path()
     save_profile(baseline, path)
+    _remember(baseline, path)
     return baseline, path
+
+
+def _remember(baseline: Baseline, path: Path) -> None:
+    """Keep the calibration in the history too, so the dashboard can show when it changed."""
+    config = load_config()
+    if not config.history.enabled:
+        return
+    db = Path(config.history.path).expanduser() if config.history.path else (
+        user_data_dir() / "history.sqlite3")
+    store = Store(db, config.history.retention_days)
+    store.put([Row("INSERT INTO calibrations (created_ms, name, profile) VALUES (?, ?, ?)",
+                   (int(time.time() * 1000), path.stem, dumps(baseline.to_json())))])
+    store.close()
 
 
 def _from_camera(camera: int | str, seconds: float, options: AnalyzeOptions) -> Baseline:

@@ -1,12 +1,25 @@
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from posture.modelstore import model_dir
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
+
+# Tests never read the user's config nor write the user's history or calibration; they do
+# share the verified model cache (a bundle there is only ever replaced atomically).
+_SANDBOX = Path(tempfile.mkdtemp(prefix="posture-tests-"))
+os.environ["POSTURE_MODEL_DIR"] = str(model_dir())
+os.environ["POSTURE_DATA_DIR"] = str(_SANDBOX)
+os.environ["POSTURE_CONFIG"] = str(_SANDBOX / "config.toml")
+atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 
 
 def run_cli(*args: str, env: dict | None = None,

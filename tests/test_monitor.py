@@ -134,3 +134,37 @@ def test_demo_runs_without_camera(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "posture slouched" in proc.stderr and "posture away" in proc.stderr
     assert "Check your posture" in proc.stderr
+
+
+def test_sigterm_flushes_and_exits_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "h.sqlite3"
+    env = {**os.environ, "POSTURE_HISTORY_PATH": str(db),
+           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen([sys.executable, "-m", "posture", "demo", "--speed", "5"],
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped after" in err and "Traceback" not in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM samples").fetchone()[0] > 5
+    assert conn.execute("SELECT count(*) FROM minutes").fetchone()[0] >= 1
+
+
+def test_calibrate_is_recorded_in_history(tmp_path, data_dir, model_path):
+    db = tmp_path / "h.sqlite3"
+    proc = run_cli("calibrate", "--source", str(data_dir / "front_webcam" / "upright"),
+                   "--out", str(tmp_path / "me.json"),
+                   env={"POSTURE_HISTORY_PATH": str(db),
+                        "POSTURE_CONFIG": str(tmp_path / "none.toml")})
+    assert proc.returncode == 0, proc.stderr
+    row = sqlite3.connect(db).execute("SELECT name, profile FROM calibrations").fetchone()
+    assert row[0] == "me" and '"view":"front"' in row[1]
