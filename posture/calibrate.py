@@ -12,8 +12,9 @@ from posture.calibration import Baseline, baseline_from_metrics, save_profile
 from posture.config import load_config
 from posture.metrics import compute_metrics
 from posture.paths import user_data_dir
+from posture.records import calibration_row
 from posture.sources import CameraSource
-from posture.store import Row, Store, dumps
+from posture.store import Store
 
 
 def default_profile_path() -> Path:
@@ -45,8 +46,7 @@ def _remember(baseline: Baseline, path: Path) -> None:
     db = Path(config.history.path).expanduser() if config.history.path else (
         user_data_dir() / "history.sqlite3")
     store = Store(db, config.history.retention_days)
-    store.put([Row("INSERT INTO calibrations (created_ms, name, profile) VALUES (?, ?, ?)",
-                   (int(time.time() * 1000), path.stem, dumps(baseline.to_json())))])
+    store.put([calibration_row(int(time.time() * 1000), path.stem, baseline)])
     store.close()
 
 

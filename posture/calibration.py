@@ -91,3 +91,26 @@ def load_profile(path: Path) -> Baseline:
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: cannot read calibration profile ({exc})") from exc
     return Baseline.from_json(data, str(path))
+
+
+class Calibration:
+    """Collects `seconds` of live metrics; add() returns the Baseline when done, or a reason
+    (str) it failed, and None while still collecting."""
+
+    def __init__(self, seconds: float) -> None:
+        if not 0.5 <= seconds <= 120:
+            raise UsageError(f"calibration seconds must be within [0.5, 120], got {seconds}")
+        self.seconds = seconds
+        self.frames: list[Metrics] = []
+        self._start_ms: int | None = None
+
+    def add(self, metrics: Metrics) -> Baseline | str | None:
+        if self._start_ms is None:
+            self._start_ms = metrics.timestamp_ms
+        self.frames.append(metrics)
+        if metrics.timestamp_ms - self._start_ms < self.seconds * 1000:
+            return None
+        try:
+            return baseline_from_metrics(self.frames, "live calibration")
+        except UsageError:
+            return "nobody was in view while calibrating"

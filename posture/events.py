@@ -81,3 +81,10 @@ class CameraStateChanged:
     t_ms: int
     state: str  # opening, streaming, stalled, unavailable, released
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class CalibrationFinished:
+    t_ms: int
+    ok: bool
+    detail: str

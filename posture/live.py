@@ -30,6 +30,7 @@ def run_file(path: str | Path, monitor: Monitor, open_estimator: EstimatorFactor
     """
     samples = 0
     with open_source(path) as source, contextlib.ExitStack() as stack:
+        monitor.camera_changed("streaming", f"{source.kind} file {Path(path).name}", 0)
         estimator = None if source.kind == "trace" else stack.enter_context(open_estimator())
         next_due, start = 0, time.monotonic()
         for frame in _frames(source):
@@ -37,12 +38,18 @@ def run_file(path: str | Path, monitor: Monitor, open_estimator: EstimatorFactor
                 break
             if frame.timestamp_ms < next_due:
                 continue
+            while monitor.paused and not stop.is_set():
+                paused_at = time.monotonic()
+                stop.wait(0.2)
+                monitor.apply_requests()
+                start += time.monotonic() - paused_at  # the recording waits too
             if speed > 0:
                 delay = start + frame.timestamp_ms / 1000 / speed - time.monotonic()
                 if delay > 0 and stop.wait(delay):
                     break
             pose = frame.pose if frame.pose is not None else estimator.detect(
                 frame.image, frame.timestamp_ms)
+            monitor.offer_frame(frame.image)
             monitor.process(pose)
             samples += 1
             next_due = frame.timestamp_ms + int(monitor.interval_s() * 1000)
@@ -66,10 +73,15 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
         try:
             while not stop.is_set():
                 tick = time.monotonic()
+                monitor.apply_requests()
+                if monitor.paused:
+                    if not cam.paused:
+                        cam.pause()
+                    _drain(changes, monitor, cam)
+                    stop.wait(0.2)
+                    continue
                 cam.check()
-                while not changes.empty():
-                    state, detail = changes.get()
-                    monitor.camera_changed(state, detail, cam.now_ms())
+                _drain(changes, monitor, cam)
                 if cam.paused:
                     if tick < next_probe:
                         stop.wait(min(1.0, next_probe - tick))
@@ -82,6 +94,7 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
                 t = max(frame.t_ms, last_t + 1)
                 last_t = t
                 pose: Pose = estimator.detect(frame.rgb, t)
+                monitor.offer_frame(frame.rgb)
                 monitor.process(pose)
                 samples += 1
                 if pose.person:
@@ -95,3 +108,9 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
         finally:
             cam.stop()
     return samples
+
+
+def _drain(changes: queue.SimpleQueue, monitor: Monitor, cam: SupervisedCamera) -> None:
+    while not changes.empty():
+        state, detail = changes.get()
+        monitor.camera_changed(state, detail, cam.now_ms())

@@ -7,22 +7,33 @@ produces the same alerts and the same history as the live run did.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
 
+import cv2
+import numpy as np
+
 from posture.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
-from posture.calibration import Baseline
+from posture.calibrate import default_profile_path
+from posture.calibration import Baseline, Calibration, save_profile
 from posture.config import Config
-from posture.events import Alert, CameraStateChanged
+from posture.events import Alert, CalibrationFinished, CameraStateChanged
 from posture.exercise import Exercise
 from posture.metrics import Metrics, View, compute_metrics
 from posture.notify import Notifier
 from posture.pose import Pose
 from posture.program import Program, SessionRunner
-from posture.records import MinuteRollup, event_rows, sample_row, session_rows
+from posture.records import (
+    MinuteRollup,
+    calibration_row,
+    event_rows,
+    sample_row,
+    session_rows,
+)
 from posture.repcount import RepCounter
 from posture.slouch import PostureState, SlouchConfig, SlouchDetector
 from posture.smoothing import MetricsSmoother
@@ -56,6 +67,12 @@ class Monitor:
         self.wall_start_ms = int(time.time() * 1000) if wall_start_ms is None else wall_start_ms
         self.counter = RepCounter(exercise) if exercise else None
         self.runner = SessionRunner(program) if program else None
+        self._session_start_ms = 0
+        self.paused = False
+        self.preview_enabled = False
+        self._preview: bytes | None = None
+        self.calibration: Calibration | None = None
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self.events: list[object] = []
         self._last_sample_ms: int | None = None
         self._last_t_ms = 0
@@ -86,12 +103,77 @@ class Monitor:
         with self._lock:
             return dict(self._status)
 
+    # --- the opt-in live preview: the newest frame as JPEG, in memory only -----------------
+    def offer_frame(self, rgb: np.ndarray | None) -> None:
+        if not self.preview_enabled or rgb is None:
+            self._preview = None
+            return
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                                [cv2.IMWRITE_JPEG_QUALITY, 70])
+        self._preview = jpeg.tobytes() if ok else None
+
+    def preview_jpeg(self) -> bytes | None:
+        return self._preview if self.preview_enabled else None
+
+    # --- requests from other threads (the dashboard), applied on the monitor's thread ------
+    def request(self, action: str, **kwargs: Any) -> None:
+        """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
+        pause(paused)."""
+        self._requests.put((action, kwargs))
+
+    def apply_requests(self) -> None:
+        t = self._last_t_ms
+        while not self._requests.empty():
+            action, kwargs = self._requests.get()
+            if action == "calibrate":
+                self.calibration = Calibration(kwargs["seconds"])
+            elif action == "exercise":
+                self.end_exercise(t)
+                exercise, program = kwargs.get("exercise"), kwargs.get("program")
+                self.counter = RepCounter(exercise) if exercise else None
+                self.runner = SessionRunner(program) if program else None
+                self._session_start_ms = t
+            elif action == "snooze":
+                self.slouch_alerts.snooze(t)
+            elif action == "pause":
+                self.paused = bool(kwargs["paused"])
+            self._update_status_controls()
+
+    def _update_status_controls(self) -> None:
+        with self._lock:
+            self._status.update({
+                "paused": self.paused, "calibrated": self.detector.baseline is not None,
+                "calibrating": self.calibration is not None,
+                "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
+            if self.counter is None:
+                self._status.pop("exercise", None)
+            if self.runner is None:
+                self._status.pop("program", None)
+
+    def _calibrate(self, raw: Metrics) -> list[object]:
+        done = self.calibration.add(raw) if self.calibration else None
+        if done is None:
+            return []
+        self.calibration = None
+        if isinstance(done, str):
+            return [CalibrationFinished(raw.timestamp_ms, False, done)]
+        self.detector.baseline = done
+        save_profile(done, default_profile_path())
+        if self.store is not None:
+            self.store.put([calibration_row(self.wall_ms(raw.timestamp_ms), "default", done)])
+        self._update_status_controls()
+        return [CalibrationFinished(raw.timestamp_ms, True,
+                                    f"{done.view.value} view, {done.frames} frames")]
+
     # --- the step --------------------------------------------------------------------------
     def process(self, pose: Pose) -> list[object]:
         t = pose.timestamp_ms
         self._last_t_ms = t
-        metrics = self.smoother.update(compute_metrics(pose, self.view))
-        events: list[object] = list(self.detector.update(metrics))
+        self.apply_requests()
+        raw = compute_metrics(pose, self.view)
+        metrics = self.smoother.update(raw)
+        events: list[object] = self._calibrate(raw)
+        events += self.detector.update(metrics)
         state, reasons = self.detector.state.value, self.detector.reasons
         quiet = in_quiet_hours(self.config.alerts.quiet_hours, self.minute_of_day(t))
         events += self.slouch_alerts.update(state, reasons, t, self.minute_of_day(t))
@@ -152,22 +234,26 @@ class Monitor:
         with self._lock:
             self._status.update(status)
 
-    def close(self) -> None:
-        """Flush what is pending: the minute rollup and any exercise session."""
-        t = self._last_t_ms
-        rows = self.rollup.flush()
+    def end_exercise(self, t: int) -> None:
+        """Close the exercise session under way, if any, and store it with its reps."""
+        rows = []
         for analyzer in (self.counter, self.runner):
             if analyzer is not None:
                 self._sinks(t, None, (), None, analyzer.close(t))
+        start = self.wall_ms(self._session_start_ms)
         if self.counter is not None and self.counter.finished:
-            first = self.counter.finished[0].start_ms
-            rows += session_rows(self.wall_ms(first), self.wall_ms(first), self.wall_ms(t),
-                                 self.counter.exercise.name, None, self.counter.finished,
-                                 self.wall_start_ms)
+            rows += session_rows(start, start, self.wall_ms(t), self.counter.exercise.name,
+                                 None, self.counter.finished, self.wall_start_ms)
         if self.runner is not None:
-            reps = self.runner.finished_reps()
-            rows += session_rows(self.wall_ms(0), self.wall_ms(0), self.wall_ms(t), None,
-                                 self.runner.program.name, reps, self.wall_start_ms,
+            rows += session_rows(start, start, self.wall_ms(t), None, self.runner.program.name,
+                                 self.runner.finished_reps(), self.wall_start_ms,
                                  self.runner.adherence())
+        self.counter = self.runner = None
         if self.store is not None and rows:
             self.store.put(rows)
+
+    def close(self) -> None:
+        """Flush what is pending: the minute rollup and any exercise session."""
+        self.end_exercise(self._last_t_ms)
+        if self.store is not None:
+            self.store.put(self.rollup.flush())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from posture.calibration import Baseline
 from posture.events import Alert, CameraStateChanged, PostureChanged, RepFinished
 from posture.metrics import Metrics
-from posture.store import MINUTE_UPSERT, Row, dumps
+from posture.store import HOUR_UPSERT, MINUTE_UPSERT, Row, dumps
 
 # A sample stands for the time since the one before, up to this long (a gap is not data).
 MAX_SAMPLE_SPAN_S = 5.0
@@ -32,6 +33,11 @@ def event_rows(wall_ms: int, event: object) -> list[Row]:
         return [Row("INSERT INTO camera_events VALUES (?, ?, ?)",
                     (wall_ms, event.state, event.detail))]
     return []
+
+
+def calibration_row(wall_ms: int, name: str, baseline: Baseline) -> Row:
+    return Row("INSERT INTO calibrations (created_ms, name, profile) VALUES (?, ?, ?)",
+               (wall_ms, name, dumps(baseline.to_json())))
 
 
 def session_rows(session_id: int, started_ms: int, ended_ms: int, exercise: str | None,
@@ -80,8 +86,9 @@ class MinuteRollup:
         if self.minute is None or not self.totals:
             return []
         t, self.totals = self.totals, {}
-        return [Row(MINUTE_UPSERT, (self.minute * 60_000, t.get("good_s", 0.0),
-                                    t.get("slouched_s", 0.0), t.get("away_s", 0.0),
-                                    t.get("unknown_s", 0.0), t.get("sitting_s", 0.0),
-                                    t.get("neck_sum", 0.0), t.get("neck_n", 0),
-                                    t.get("thoracic_sum", 0.0), t.get("thoracic_n", 0)))]
+        values = (t.get("good_s", 0.0), t.get("slouched_s", 0.0), t.get("away_s", 0.0),
+                  t.get("unknown_s", 0.0), t.get("sitting_s", 0.0), t.get("neck_sum", 0.0),
+                  t.get("neck_n", 0), t.get("thoracic_sum", 0.0), t.get("thoracic_n", 0))
+        start_ms = self.minute * 60_000
+        return [Row(MINUTE_UPSERT, (start_ms, *values)),
+                Row(HOUR_UPSERT, (start_ms // 3_600_000 * 3_600_000, *values))]

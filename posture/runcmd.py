@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+import webbrowser
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,9 @@ from posture.modelstore import ensure_model
 from posture.monitor import Monitor
 from posture.notify import Notifier
 from posture.paths import user_data_dir
+from posture.server.hub import LiveHub
+from posture.server.security import load_or_create_token
+from posture.server.serve import DashboardServer, is_loopback, pick_port
 from posture.store import Store
 
 
@@ -44,6 +48,18 @@ def add_run_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> No
     parser.add_argument("--config", type=Path, metavar="FILE.toml",
                         help="config file (default: the user config directory's)")
     parser.add_argument("--no-history", action="store_true", help="do not write history")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="dashboard address (default 127.0.0.1; others need "
+                             "--allow-remote)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="dashboard port (default 8765; 0 picks a free one)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host (the access token is still needed)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not open the dashboard in a browser")
+    parser.add_argument("--no-dashboard", action="store_true", help="run without the dashboard")
+    parser.add_argument("--keep-open", action="store_true",
+                        help="file sources: keep the dashboard up after the file ends")
 
 
 def _baseline(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
@@ -111,21 +127,62 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
     if source is None:
         ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
     baseline = _baseline(args, config, options, demo)
+    history = Path(config.history.path).expanduser() if config.history.path else (
+        user_data_dir() / "history.sqlite3")
     store = None
     if config.history.enabled and not args.no_history:
-        path = Path(config.history.path).expanduser() if config.history.path else (
-            user_data_dir() / "history.sqlite3")
-        store = Store(path, config.history.retention_days)
+        store = Store(history, config.history.retention_days)
+    hub = LiveHub()
+
+    def publish(message: dict[str, Any]) -> None:
+        terminal_lines(message)
+        hub.publish(message)
+
     monitor = Monitor(config, baseline=baseline, store=store, notifier=Notifier(config.alerts),
-                      publish=terminal_lines, **_exercise_options(args))
-    return _loop(monitor, config, options, source, args.speed, store)
-
-
-def _loop(monitor: Monitor, config: Config, options: AnalyzeOptions, source: str | None,
-          speed: float, store: Store | None) -> int:
+                      publish=publish, **_exercise_options(args))
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = None
+    try:
+        server = None if args.no_dashboard else _start_dashboard(args, monitor, hub, history)
+        code = _loop(monitor, config, options, source, args.speed, store, stop)
+        if server is not None and args.keep_open and source is not None and not stop.is_set():
+            print("posture: the recording ended; the dashboard stays open (Ctrl-C to stop)",
+                  file=sys.stderr)
+            stop.wait()
+        return code
+    finally:
+        if server is not None:
+            server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start_dashboard(args: argparse.Namespace, monitor: Monitor, hub: LiveHub,
+                     history: Path) -> DashboardServer:
+    from posture.server.app import create_app
+
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise UsageError(f"--host {args.host} is not a loopback address; add --allow-remote "
+                         "to serve the dashboard beyond this machine")
+    port = pick_port(args.host, args.port)
+    token = load_or_create_token(user_data_dir() / "dashboard-token")
+    extra = () if is_loopback(args.host) else (args.host,)
+    app = create_app(monitor, hub, history, token, port,
+                     programs_dir=user_data_dir() / "programs", extra_hosts=extra)
+    server = DashboardServer(app, args.host, port)
+    server.start()
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{'127.0.0.1' if shown == '0.0.0.0' else shown}:{port}/?token={token}"
+    print(f"posture: dashboard at {url}", file=sys.stderr)
+    if not args.no_browser:
+        webbrowser.open(url)
+    return server
+
+
+def _loop(monitor: Monitor, config: Config, options: AnalyzeOptions, source: str | None,
+          speed: float, store: Store | None, stop: threading.Event) -> int:
     what = source or f"camera {config.camera.device}"
     print(f"posture: monitoring {what}; Ctrl-C to stop", file=sys.stderr)
     try:
@@ -139,8 +196,6 @@ def _loop(monitor: Monitor, config: Config, options: AnalyzeOptions, source: str
         monitor.close()
         if store is not None:
             store.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     status = monitor.status()
     print(f"posture: stopped after {samples} samples; last state {status['state']}",
           file=sys.stderr)

@@ -52,6 +52,20 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, name TEXT NOT NULL,
         profile TEXT NOT NULL);
     """,
+    # 2: hourly rollups, so trends over a year read 8,760 rows, not 525,600
+    """
+    CREATE TABLE hours (
+        hour INTEGER PRIMARY KEY, good_s REAL NOT NULL DEFAULT 0,
+        slouched_s REAL NOT NULL DEFAULT 0, away_s REAL NOT NULL DEFAULT 0,
+        unknown_s REAL NOT NULL DEFAULT 0, sitting_s REAL NOT NULL DEFAULT 0,
+        neck_sum REAL NOT NULL DEFAULT 0, neck_n INTEGER NOT NULL DEFAULT 0,
+        thoracic_sum REAL NOT NULL DEFAULT 0, thoracic_n INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO hours
+        SELECT minute / 3600000 * 3600000, sum(good_s), sum(slouched_s), sum(away_s),
+               sum(unknown_s), sum(sitting_s), sum(neck_sum), sum(neck_n), sum(thoracic_sum),
+               sum(thoracic_n)
+        FROM minutes GROUP BY 1;
+    """,
 )
 
 
@@ -87,17 +101,19 @@ class Row:
     droppable: bool = False  # samples may be dropped under overload; events never
 
 
-MINUTE_UPSERT = """
-INSERT INTO minutes (minute, good_s, slouched_s, away_s, unknown_s, sitting_s, neck_sum,
+ROLLUP_UPSERT = """
+INSERT INTO {table} ({key}, good_s, slouched_s, away_s, unknown_s, sitting_s, neck_sum,
                      neck_n, thoracic_sum, thoracic_n)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (minute) DO UPDATE SET
+ON CONFLICT ({key}) DO UPDATE SET
     good_s = good_s + excluded.good_s, slouched_s = slouched_s + excluded.slouched_s,
     away_s = away_s + excluded.away_s, unknown_s = unknown_s + excluded.unknown_s,
     sitting_s = sitting_s + excluded.sitting_s, neck_sum = neck_sum + excluded.neck_sum,
     neck_n = neck_n + excluded.neck_n, thoracic_sum = thoracic_sum + excluded.thoracic_sum,
     thoracic_n = thoracic_n + excluded.thoracic_n
 """
+MINUTE_UPSERT = ROLLUP_UPSERT.format(table="minutes", key="minute")
+HOUR_UPSERT = ROLLUP_UPSERT.format(table="hours", key="hour")
 
 
 class Store:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh), then lint and run the whole test suite.
+# Set up (scripts/setup.sh and Chromium for the browser tests), then lint and run all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install_chromium.sh
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

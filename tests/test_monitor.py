@@ -107,6 +107,8 @@ def test_day_replay_alerts_breaks_and_history(day, tmp_path):
     assert count in (89, 90)
     assert slouched_s == pytest.approx((5 + 2 + 3) * 60 - 3 * 10, abs=30)
     assert away_s == pytest.approx(6 * 60 - 3, abs=5)
+    hours = conn.execute("SELECT count(*), sum(slouched_s), sum(away_s) FROM hours").fetchone()
+    assert hours[0] in (2, 3) and hours[1:] == pytest.approx((slouched_s, away_s))
 
 
 def test_no_alert_in_quiet_hours(day):

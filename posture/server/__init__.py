@@ -1,0 +1,1 @@
+"""The local dashboard: a FastAPI app served inside the `posture run` process."""

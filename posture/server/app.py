@@ -1,0 +1,246 @@
+"""create_app: the dashboard's pages and JSON API over a running Monitor and the history.
+
+One router per resource; request models are separate from storage rows; domain errors
+(UsageError) become 400 in one place. Security is the Guard middleware (security.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, model_validator
+
+from posture.config import config_path, documentation, load_config
+from posture.errors import UsageError
+from posture.exercise import builtin_exercise, builtin_names
+from posture.monitor import Monitor
+from posture.server import queries
+from posture.server.hub import LiveHub
+from posture.server.security import Guard
+from posture.server.settings_file import write_config
+from posture.store import read_only
+
+PAGES = ("now", "exercise", "trends", "history", "settings", "report")
+
+
+def web_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "web", here.parent / "web"):
+        if (candidate / "index.html").is_file():
+            return candidate
+    raise RuntimeError("dashboard files not found: the posture installation is incomplete")
+
+
+class CalibrateRequest(BaseModel):
+    seconds: float = Field(5.0, ge=0.5, le=120, description="how long to sample sitting upright")
+
+
+class SessionRequest(BaseModel):
+    exercise: str | None = Field(None, description="a built-in exercise name")
+    program: str | None = Field(None, description="a program file name in the programs folder")
+
+    @model_validator(mode="after")
+    def one_of(self) -> SessionRequest:
+        if (self.exercise is None) == (self.program is None):
+            raise ValueError("give exactly one of exercise or program")
+        return self
+
+
+class PauseRequest(BaseModel):
+    paused: bool
+
+
+class PreviewRequest(BaseModel):
+    enabled: bool
+
+
+def create_app(monitor: Monitor, hub: LiveHub, history_path: Path, token: str, port: int,
+               programs_dir: Path | None = None, settings_path: Path | None = None,
+               extra_hosts: tuple[str, ...] = ()) -> Guard:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        hub.bind(asyncio.get_running_loop())
+        yield
+
+    app = FastAPI(title="posture dashboard", version="1", docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+    files = web_dir()
+    app.mount("/static", StaticFiles(directory=files / "static"), name="static")
+
+    @app.exception_handler(UsageError)
+    async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    for page in PAGES:
+        app.add_api_route("/" if page == "now" else f"/{page}", _page(files, page),
+                          methods=["GET"], include_in_schema=False)
+    app.include_router(_status_router(monitor, hub))
+    app.include_router(_control_router(monitor, programs_dir))
+    app.include_router(_history_router(history_path))
+    app.include_router(_settings_router(settings_path or config_path()))
+    return Guard(app, token, port, extra_hosts)
+
+
+def _page(files: Path, name: str):  # noqa: ANN202
+    async def page() -> FileResponse:
+        return FileResponse(files / ("index.html" if name == "now" else f"{name}.html"),
+                            headers={"cache-control": "no-store"})
+    return page
+
+
+def _status_router(monitor: Monitor, hub: LiveHub) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["live"])
+
+    @router.get("/status", summary="The monitor's state, camera state and latest metrics")
+    def status() -> dict[str, Any]:
+        return monitor.status()
+
+    @router.websocket("/live")
+    async def live(ws: WebSocket) -> None:
+        """Samples (at most 15 a second) and every event, as JSON messages."""
+        await ws.accept()
+        queue = hub.subscribe()
+        try:
+            await ws.send_json({"type": "sample", **monitor.status()})
+            while True:
+                await ws.send_text(await queue.get())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            hub.unsubscribe(queue)
+
+    @router.get("/preview.jpg", summary="The latest camera frame, when the preview is on")
+    def preview() -> Response:
+        jpeg = monitor.preview_jpeg()
+        if jpeg is None:
+            return JSONResponse({"detail": "live preview is off or no frame yet"}, 404)
+        return Response(jpeg, media_type="image/jpeg", headers={"cache-control": "no-store"})
+
+    return router
+
+
+def _control_router(monitor: Monitor, programs_dir: Path | None) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["control"])
+
+    @router.post("/calibrate", summary="Sample upright sitting and make it the baseline")
+    def calibrate(body: CalibrateRequest) -> dict[str, Any]:
+        monitor.request("calibrate", seconds=body.seconds)
+        return {"calibrating": True, "seconds": body.seconds}
+
+    @router.get("/exercises", summary="Built-in exercises and saved programs")
+    def exercises() -> dict[str, Any]:
+        items = []
+        for name in builtin_names():
+            ex = builtin_exercise(name)
+            items.append({"name": name, "title": ex.title, "view": ex.view, "kind": ex.kind,
+                          "hold_s": ex.hold_s, "cue": ex.cue})
+        programs = sorted(p.stem for p in programs_dir.glob("*.toml")) if (
+            programs_dir and programs_dir.is_dir()) else []
+        return {"exercises": items, "programs": programs}
+
+    @router.post("/session", summary="Start an exercise session (ends any under way)")
+    def start(body: SessionRequest) -> dict[str, Any]:
+        if body.exercise is not None:
+            monitor.request("exercise", exercise=builtin_exercise(body.exercise))
+            return {"started": body.exercise}
+        from posture.program import load_program
+
+        name = Path(body.program).name
+        if programs_dir is None or not (programs_dir / f"{name}.toml").is_file():
+            raise UsageError(f"no program named {name!r}")
+        monitor.request("exercise", program=load_program(programs_dir / f"{name}.toml"))
+        return {"started": name}
+
+    @router.delete("/session", summary="End the exercise session")
+    def stop() -> dict[str, Any]:
+        monitor.request("exercise")
+        return {"stopped": True}
+
+    @router.post("/snooze", summary="Snooze slouch alerts (alerts.snooze_min)")
+    def snooze() -> dict[str, Any]:
+        monitor.request("snooze")
+        return {"snoozed": True}
+
+    @router.post("/pause", summary="Pause or resume monitoring (releases the camera)")
+    def pause(body: PauseRequest) -> dict[str, Any]:
+        monitor.request("pause", paused=body.paused)
+        return {"paused": body.paused}
+
+    @router.post("/preview", summary="Turn the live camera preview on or off (memory only)")
+    def preview(body: PreviewRequest) -> dict[str, Any]:
+        monitor.preview_enabled = body.enabled
+        return {"enabled": body.enabled}
+
+    return router
+
+
+def _history_router(path: Path) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["history"])
+
+    @contextlib.contextmanager
+    def db():  # noqa: ANN202
+        conn = read_only(path)
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise UsageError(f"history unavailable: {exc}") from exc
+        finally:
+            conn.close()
+
+    @router.get("/trends", summary="Per day and hour of day, over the last N days")
+    def trends(days: int = Query(7, ge=1, le=366)) -> dict[str, Any]:
+        with db() as conn:
+            return queries.trends(conn, days)
+
+    @router.get("/history", summary="Recent exercise sessions, alerts and calibrations")
+    def history(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
+        with db() as conn:
+            return queries.history(conn, limit)
+
+    @router.get("/report", summary="Adherence and posture report for a therapist")
+    def report(days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
+        with db() as conn:
+            return queries.report(conn, days)
+
+    @router.get("/report.csv", summary="The report's daily table as CSV",
+                response_class=PlainTextResponse)
+    def report_csv(days: int = Query(30, ge=1, le=366)) -> PlainTextResponse:
+        with db() as conn:
+            text = queries.report_csv(queries.report(conn, days))
+        return PlainTextResponse(text, media_type="text/csv", headers={
+            "content-disposition": f'attachment; filename="posture-report-{days}d.csv"'})
+
+    return router
+
+
+SettingsValue = str | int | float | bool
+
+
+def _settings_router(path: Path) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["settings"])
+
+    @router.get("/settings", summary="Effective settings and what each one means")
+    def read() -> dict[str, Any]:
+        config = load_config(path)
+        return {"path": str(path), "values": config.to_dict(),
+                "docs": [{"section": s, "key": k, "default": d, "help": h}
+                         for s, k, d, h in documentation()]}
+
+    @router.put("/settings", summary="Validate and save settings (applied on restart)")
+    def save(changes: dict[str, dict[str, SettingsValue]]) -> dict[str, Any]:
+        config = load_config(path, overrides=changes)
+        write_config(path, config)
+        return {"saved": True, "path": str(path), "values": config.to_dict(),
+                "note": "restart posture run to apply"}
+
+    return router
+
+
+

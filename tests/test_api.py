@@ -1,0 +1,219 @@
+"""The dashboard API and its security rules, through Starlette's TestClient."""
+
+import json
+import sqlite3
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from synthetic import side_pose
+
+from posture.config import Config
+from posture.monitor import Monitor
+from posture.records import event_rows
+from posture.server.app import create_app
+from posture.server.hub import LiveHub
+from posture.store import HOUR_UPSERT, MINUTE_UPSERT, connect
+
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+TOKEN = "t" * 43
+ORIGIN = {"origin": BASE}
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+HOST = {"host": f"127.0.0.1:{PORT}"}
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    history = tmp_path / "h.sqlite3"
+    connect(history).close()
+    monitor, hub = Monitor(Config()), LiveHub()
+    app = create_app(monitor, hub, history, TOKEN, PORT, programs_dir=tmp_path / "programs",
+                     settings_path=tmp_path / "config.toml")
+    return app, monitor, hub, history, tmp_path
+
+
+@pytest.fixture()
+def client(setup):
+    with TestClient(setup[0], base_url=BASE) as c:
+        c.headers["authorization"] = f"Bearer {TOKEN}"
+        yield c
+
+
+def test_status_needs_the_token(setup):
+    with TestClient(setup[0], base_url=BASE) as c:
+        assert c.get("/api/status").status_code == 401
+        assert c.get("/").status_code == 401
+        assert c.get("/api/status", headers={"authorization": "Bearer nope"}).status_code == 401
+
+
+def test_token_link_sets_strict_cookie_then_works(setup):
+    with TestClient(setup[0], base_url=BASE) as c:
+        first = c.get(f"/?token={TOKEN}", follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert c.get("/api/status").status_code == 200
+        assert c.get("/?token=wrong", follow_redirects=False).status_code == 401
+
+
+@pytest.mark.parametrize("host", ["evil.example:8765", "127.0.0.1:9999", "attacker.test",
+                                  "localhost.evil.com:8765"])
+def test_wrong_host_is_400(client, host):
+    response = client.get("/api/status", headers={"host": host})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["localhost:8765", "[::1]:8765", "127.0.0.1:8765"])
+def test_loopback_names_are_allowed(client, host):
+    assert client.get("/api/status", headers={"host": host}).status_code == 200
+
+
+def test_status_contract(client, setup):
+    monitor = setup[1]
+    monitor.process(side_pose(40, 3, 95, t_ms=0))
+    data = client.get("/api/status").json()
+    assert {"state", "camera", "metrics"} <= set(data)
+    assert data["metrics"]["neck_deg"] == pytest.approx(40, abs=0.1)
+
+
+def test_security_headers(client):
+    response = client.get("/api/status")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_forwarded_headers_are_ignored(client):
+    response = client.get("/api/status", headers={"x-forwarded-host": "evil.com",
+                                                  "x-forwarded-for": "1.2.3.4"})
+    assert response.status_code == 200
+
+
+def test_post_from_another_origin_is_403(client):
+    response = client.post("/api/snooze", headers={"origin": "http://evil.example"})
+    assert response.status_code == 403
+    response = client.post("/api/snooze", headers={"sec-fetch-site": "cross-site"})
+    assert response.status_code == 403
+    assert client.post("/api/snooze", headers=ORIGIN).status_code == 200
+
+
+def test_websocket_from_another_origin_is_refused(client):
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect("/api/live", headers={
+                **HOST, **AUTH, "origin": "http://evil.example"}) as ws:
+            ws.receive_json()
+    assert refused.value.reason == "cross-origin request refused"
+
+
+def test_websocket_needs_the_token(setup):
+    with TestClient(setup[0], base_url=BASE) as c:
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with c.websocket_connect("/api/live", headers={**HOST, **ORIGIN}) as ws:
+                ws.receive_json()
+        assert "access token" in refused.value.reason
+
+
+def test_websocket_streams_samples_and_events(client, setup):
+    monitor, hub = setup[1], setup[2]
+    monitor.publish = hub.publish
+    with client.websocket_connect("/api/live", headers={**HOST, **AUTH, **ORIGIN}) as ws:
+        assert ws.receive_json()["type"] == "sample"
+        for i in range(30):
+            monitor.process(side_pose(12, 3, 95, t_ms=i * 100))
+        # The first process() emits the state change and a sample; the next 29 samples come
+        # within a few milliseconds, so the 15 Hz limit holds them back.
+        first, second = ws.receive_json(), ws.receive_json()
+        assert (first["type"], first["state"]) == ("PostureChanged", "good")
+        assert second["type"] == "sample" and second["landmarks"] is not None
+        assert hub.sent == 2
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/api/calibrate", {"seconds": "soon"}),
+    ("post", "/api/calibrate", {"seconds": 1000}),
+    ("post", "/api/session", {}),
+    ("post", "/api/session", {"exercise": "cartwheel"}),
+    ("post", "/api/session", {"exercise": "squat", "program": "x"}),
+    ("post", "/api/session", {"program": "../../etc/passwd"}),
+    ("post", "/api/pause", {"paused": "maybe"}),
+    ("post", "/api/preview", []),
+    ("put", "/api/settings", {"alerts": {"cooldown_min": -5}}),
+    ("put", "/api/settings", {"alarms": {"x": 1}}),
+    ("put", "/api/settings", {"alerts": {"sound": "loud"}}),
+    ("put", "/api/settings", "not json"),
+    ("get", "/api/trends?days=0", None),
+    ("get", "/api/trends?days=abc", None),
+    ("get", "/api/report?days=9999", None),
+])
+def test_malformed_payloads_are_4xx_with_a_message(client, method, path, body):
+    kwargs = {"headers": ORIGIN}
+    if body is not None:
+        kwargs["content"] = body if isinstance(body, str) else json.dumps(body)
+        kwargs["headers"] = {**ORIGIN, "content-type": "application/json"}
+    response = getattr(client, method)(path, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["detail"]
+
+
+def test_settings_round_trip(client, setup):
+    response = client.put("/api/settings", json={"breaks": {"sit_limit_min": 30}},
+                          headers=ORIGIN)
+    assert response.status_code == 200
+    saved = (setup[4] / "config.toml").read_text()
+    assert "sit_limit_min = 30.0" in saved
+    assert client.get("/api/settings").json()["values"]["breaks"]["sit_limit_min"] == 30.0
+
+
+def test_controls_reach_the_monitor(client, setup):
+    monitor = setup[1]
+    assert client.post("/api/session", json={"exercise": "chin_tuck"}, headers=ORIGIN).is_success
+    assert client.post("/api/pause", json={"paused": True}, headers=ORIGIN).is_success
+    monitor.process(side_pose(t_ms=0))
+    assert monitor.counter is not None and monitor.paused
+    status = client.get("/api/status").json()
+    assert status["exercise"]["name"] == "chin_tuck" and status["paused"] is True
+    assert client.delete("/api/session", headers=ORIGIN).is_success
+    monitor.apply_requests()
+    assert monitor.counter is None
+
+
+def test_preview_is_off_by_default(client, setup):
+    import numpy as np
+
+    assert client.get("/api/preview.jpg").status_code == 404
+    client.post("/api/preview", json={"enabled": True}, headers=ORIGIN)
+    setup[1].offer_frame(np.zeros((48, 64, 3), np.uint8))
+    response = client.get("/api/preview.jpg")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+
+
+def test_trends_history_report_and_csv(client, setup):
+    history = setup[3]
+    conn = sqlite3.connect(history)
+    now = int(time.time() * 1000)
+    minute = now // 60_000 * 60_000
+    for upsert, key in ((MINUTE_UPSERT, minute), (HOUR_UPSERT, minute // 3_600_000 * 3_600_000)):
+        conn.execute(upsert, (key, 45, 15, 0, 0, 60, 600, 40, 0, 0))
+    for row in event_rows(now, __import__("posture.events", fromlist=["Alert"]).Alert(
+            0, "slouch", "Check your posture", "msg")):
+        conn.execute(row.sql, row.params)
+    conn.commit()
+    trends = client.get("/api/trends?days=7").json()
+    today = trends["days"][-1]
+    assert today["slouched_share"] == 0.25 and today["neck_deg"] == 15.0
+    assert today["slouch_alerts"] == 1 and len(trends["days"]) == 7
+    assert len(trends["hours"]) == 24
+    assert client.get("/api/history").json()["alerts"][0]["title"] == "Check your posture"
+    report = client.get("/api/report?days=30").json()
+    assert report["posture"]["slouched_share"] == 0.25
+    csv = client.get("/api/report.csv?days=7")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("date,slouched_share")
+    assert len(csv.text.splitlines()) == 8
+
+
+def test_openapi_documents_the_api(client):
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/status" in spec["paths"] and "/api/trends" in spec["paths"]

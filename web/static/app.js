@@ -1,0 +1,302 @@
+// posture dashboard: small, dependency-free page scripts (charts use the vendored Chart.js).
+"use strict";
+
+const PAGES = [["/", "now", "Now"], ["/exercise", "exercise", "Exercise"],
+  ["/trends", "trends", "Trends"], ["/history", "history", "History"],
+  ["/settings", "settings", "Settings"], ["/report", "report", "Report"]];
+const BONES = [[7, 2], [2, 0], [0, 5], [5, 8], [9, 10], [11, 12], [11, 13], [13, 15],
+  [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [24, 26], [26, 28]];
+const METRIC_LABELS = {neck_deg: "Neck °", thoracic_deg: "Thoracic °", hip_deg: "Hip °",
+  head_drop: "Head height", head_pitch: "Head pitch", shoulder_tilt_deg: "Shoulder tilt °"};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+async function api(path, options = {}) {
+  const init = {headers: {"content-type": "application/json"}, ...options};
+  if (init.body && typeof init.body !== "string") init.body = JSON.stringify(init.body);
+  const response = await fetch(path, init);
+  const data = response.headers.get("content-type")?.includes("json")
+    ? await response.json() : await response.text();
+  if (!response.ok) {
+    const detail = data && data.detail ? data.detail : response.statusText;
+    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+  }
+  return data;
+}
+
+function renderNav(page) {
+  const nav = el("nav");
+  nav.append(el("strong", "posture"));
+  for (const [href, name, label] of PAGES) {
+    const link = el("a", label, name === page ? "active" : "");
+    link.href = href;
+    nav.append(link);
+  }
+  const conn = el("span", "", "conn");
+  conn.id = "conn";
+  nav.append(conn);
+  $("nav").append(nav);
+}
+
+function fmtTime(ms) {
+  return new Date(ms).toLocaleString([], {dateStyle: "short", timeStyle: "short"});
+}
+
+// --- live stream ---------------------------------------------------------------------------
+function connectLive(onMessage) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  let retry = 500;
+  const open = () => {
+    const ws = new WebSocket(`${scheme}://${location.host}/api/live`);
+    ws.onopen = () => { $("conn").textContent = "live"; $("conn").className = "conn on"; retry = 500; };
+    ws.onmessage = (m) => onMessage(JSON.parse(m.data));
+    ws.onclose = () => {
+      $("conn").textContent = "reconnecting…"; $("conn").className = "conn";
+      setTimeout(open, retry); retry = Math.min(retry * 2, 10000);
+    };
+  };
+  open();
+}
+
+function drawSkeleton(canvas, landmarks) {
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!landmarks) {
+    ctx.fillStyle = "#888";
+    ctx.fillText("nobody in view", 10, 20);
+    return;
+  }
+  const w = canvas.width, h = canvas.height;
+  ctx.strokeStyle = "#2e9d5b"; ctx.lineWidth = 3; ctx.beginPath();
+  for (const [a, b] of BONES) {
+    ctx.moveTo(landmarks[a][0] * w, landmarks[a][1] * h);
+    ctx.lineTo(landmarks[b][0] * w, landmarks[b][1] * h);
+  }
+  ctx.stroke();
+  ctx.fillStyle = "#1d3557";
+  for (const [x, y] of landmarks.slice(0, 29)) {
+    ctx.beginPath(); ctx.arc(x * w, y * h, 3, 0, 2 * Math.PI); ctx.fill();
+  }
+  canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+}
+
+function addEvent(list, text) {
+  list.prepend(el("li", `${new Date().toLocaleTimeString()}  ${text}`));
+  while (list.children.length > 12) list.lastChild.remove();
+}
+
+// --- Now -------------------------------------------------------------------------------------
+function showStatus(s) {
+  $("state").textContent = s.state;
+  $("banner").className = `banner ${s.state}`;
+  $("reasons").textContent = (s.reasons || []).join(", ").replaceAll("_", " ");
+  const body = $("metrics");
+  body.replaceChildren();
+  for (const [key, label] of Object.entries(METRIC_LABELS)) {
+    const value = s.metrics ? s.metrics[key] : null;
+    const row = el("tr"); row.append(el("th", label), el("td", value ?? "–"));
+    body.append(row);
+  }
+  $("view").textContent = s.view || "–";
+  $("camera").textContent = s.camera ? s.camera.state + (s.camera.detail ? ` (${s.camera.detail})` : "") : "–";
+  $("sitting").textContent = `${Math.floor((s.sitting_s || 0) / 60)} min`;
+  $("calibrated").textContent = s.calibrating ? "calibrating…" : (s.calibrated ? "calibrated" : "not calibrated");
+  $("pause").textContent = s.paused ? "Resume" : "Pause";
+  $("pause").dataset.paused = s.paused ? "1" : "";
+}
+
+function initNow() {
+  const canvas = $("skeleton"), events = $("events");
+  api("/api/status").then(showStatus);
+  connectLive((m) => {
+    if (m.type === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks); }
+    else if (m.type === "PostureChanged") addEvent(events, `posture ${m.state}`);
+    else if (m.type === "Alert") addEvent(events, `${m.title}: ${m.message}`);
+    else if (m.type === "CameraStateChanged") addEvent(events, `camera ${m.state}`);
+    else if (m.type === "CalibrationFinished") addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
+  });
+  $("calibrate").onclick = async () => { await api("/api/calibrate", {method: "POST", body: {seconds: 5}}); $("calibrated").textContent = "calibrating…"; };
+  $("snooze").onclick = async () => { await api("/api/snooze", {method: "POST"}); addEvent(events, "alerts snoozed"); };
+  $("pause").onclick = async () => api("/api/pause", {method: "POST", body: {paused: !$("pause").dataset.paused}});
+  $("preview-toggle").onchange = async (e) => {
+    await api("/api/preview", {method: "POST", body: {enabled: e.target.checked}});
+    $("preview").classList.toggle("hidden", !e.target.checked);
+  };
+  setInterval(() => {
+    if ($("preview-toggle").checked) $("preview").src = `/api/preview.jpg?t=${Date.now()}`;
+  }, 1000);
+}
+
+// --- Exercise ----------------------------------------------------------------------------
+function speak(text) {
+  if ($("speak").checked && "speechSynthesis" in window) {
+    speechSynthesis.cancel();
+    speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  }
+}
+
+async function initExercise() {
+  const data = await api("/api/exercises");
+  const choice = $("choice");
+  for (const ex of data.exercises) {
+    const option = el("option", `${ex.title} (${ex.view})`); option.value = `exercise:${ex.name}`;
+    option.dataset.cue = ex.cue; choice.append(option);
+  }
+  for (const name of data.programs) {
+    const option = el("option", `Program: ${name}`); option.value = `program:${name}`; choice.append(option);
+  }
+  choice.onchange = () => { $("exercise-cue").textContent = choice.selectedOptions[0].dataset.cue || ""; };
+  choice.onchange();
+  $("start").onclick = async () => {
+    const [kind, name] = choice.value.split(":");
+    await api("/api/session", {method: "POST", body: {[kind]: name}});
+    $("reps").textContent = "0"; $("partial").textContent = "0"; $("rep-log").replaceChildren();
+    speak("Starting. " + ($("exercise-cue").textContent || ""));
+  };
+  $("stop").onclick = () => api("/api/session", {method: "DELETE"});
+  const canvas = $("skeleton");
+  connectLive((m) => {
+    if (m.type === "sample") {
+      if ("landmarks" in m) drawSkeleton(canvas, m.landmarks);
+      const ex = m.exercise;
+      if (ex) { $("reps").textContent = ex.reps; $("partial").textContent = ex.partial_reps; $("phase").textContent = ex.phase; }
+      $("program").textContent = m.program ? `${m.program.exercise || "done"} · set ${m.program.set}` : "";
+    } else if (m.type === "HoldProgress") {
+      $("hold").textContent = `${Math.max(0, m.target_s - m.held_s).toFixed(0)} s`;
+    } else if (m.type === "FormFault") {
+      $("cue").textContent = m.cue; speak(m.cue);
+    } else if (m.type === "RepFinished") {
+      $("hold").textContent = "–";
+      addEvent($("rep-log"), m.valid ? `rep done (depth ${m.depth.toFixed(2)})` : `partial: ${m.faults.join(", ")}`);
+      if (m.valid) { $("cue").textContent = "Good rep"; speak("Good"); }
+    } else if (m.type === "SetCompleted") {
+      speak(`Set ${m.set_number} of ${m.sets} done. Rest.`);
+    }
+  });
+}
+
+// --- Trends ------------------------------------------------------------------------------
+const charts = {};
+function chart(id, type, labels, datasets, yMax) {
+  if (charts[id]) charts[id].destroy();
+  charts[id] = new Chart($(id), {type, data: {labels, datasets},
+    options: {animation: false, responsive: true, scales: {y: {beginAtZero: true, max: yMax}}}});
+  $(id).dataset.drawn = "1";
+  $(id).dataset.labels = String(labels.length);
+}
+
+async function loadTrends(days) {
+  const data = await api(`/api/trends?days=${days}`);
+  const labels = data.days.map((d) => d.date.slice(5));
+  chart("chart-slouch", "bar", labels, [{label: "% slouched", backgroundColor: "#e76f51",
+    data: data.days.map((d) => d.slouched_share === null ? null : 100 * d.slouched_share)}], 100);
+  chart("chart-angles", "line", labels, [
+    {label: "neck °", borderColor: "#264653", data: data.days.map((d) => d.neck_deg), spanGaps: true},
+    {label: "thoracic °", borderColor: "#2a9d8f", data: data.days.map((d) => d.thoracic_deg), spanGaps: true}]);
+  chart("chart-sitting", "bar", labels, [
+    {label: "sitting h", backgroundColor: "#8ab17d", data: data.days.map((d) => d.sitting_h)},
+    {label: "slouch alerts", backgroundColor: "#e9c46a", data: data.days.map((d) => d.slouch_alerts)},
+    {label: "break reminders", backgroundColor: "#f4a261", data: data.days.map((d) => d.break_reminders)}]);
+  chart("chart-reps", "bar", labels, [
+    {label: "reps", backgroundColor: "#457b9d", data: data.days.map((d) => d.reps)},
+    {label: "held s", backgroundColor: "#a8dadc", data: data.days.map((d) => d.hold_s)}]);
+  chart("chart-hours", "bar", data.hours.map((h) => `${h.hour}h`), [{label: "% slouched",
+    backgroundColor: "#e76f51", data: data.hours.map((h) => h.slouched_share === null ? null : 100 * h.slouched_share)}], 100);
+}
+
+function initTrends() {
+  for (const button of document.querySelectorAll(".period")) {
+    button.onclick = () => loadTrends(button.dataset.days);
+  }
+  loadTrends(7);
+}
+
+// --- History -------------------------------------------------------------------------------
+function rows(tbody, items, cells) {
+  tbody.replaceChildren();
+  if (!items.length) { const row = el("tr"); row.append(el("td", "nothing yet", "muted")); tbody.append(row); }
+  for (const item of items) {
+    const row = el("tr");
+    for (const value of cells(item)) row.append(el("td", value));
+    tbody.append(row);
+  }
+}
+
+async function initHistory() {
+  const data = await api("/api/history");
+  rows($("sessions"), data.sessions, (s) => [fmtTime(s.started_ms), s.exercise || `program ${s.program}`, s.reps, s.partial_reps]);
+  rows($("alerts"), data.alerts, (a) => [fmtTime(a.t_ms), a.kind, a.message]);
+  rows($("calibrations"), data.calibrations, (c) => [fmtTime(c.created_ms), c.name, c.view]);
+}
+
+// --- Settings ----------------------------------------------------------------------------
+async function initSettings() {
+  const data = await api("/api/settings");
+  $("settings-path").textContent = data.path;
+  const form = $("settings-form");
+  let section = null;
+  for (const doc of data.docs) {
+    if (doc.section !== section) { section = doc.section; form.append(el("h2", section)); }
+    const value = data.values[doc.section][doc.key];
+    const label = el("label", null, "setting");
+    const input = el("input");
+    input.name = `${doc.section}.${doc.key}`;
+    if (typeof doc.default === "boolean") { input.type = "checkbox"; input.checked = value; }
+    else { input.type = typeof doc.default === "string" ? "text" : "number"; input.step = "any"; input.value = value; }
+    input.dataset.kind = typeof doc.default;
+    label.append(el("span", doc.key, "key"), input, el("small", doc.help));
+    form.append(label);
+  }
+  $("save-settings").onclick = async () => {
+    const changes = {};
+    for (const input of form.querySelectorAll("input")) {
+      const [s, k] = input.name.split(".");
+      const kind = input.dataset.kind;
+      const value = kind === "boolean" ? input.checked : kind === "number" ? Number(input.value) : input.value;
+      (changes[s] ||= {})[k] = value;
+    }
+    try {
+      await api("/api/settings", {method: "PUT", body: changes});
+      $("settings-message").textContent = "Saved. Restart posture run to apply.";
+      $("settings-message").className = "ok";
+    } catch (error) {
+      $("settings-message").textContent = error.message;
+      $("settings-message").className = "error";
+    }
+  };
+}
+
+// --- Report --------------------------------------------------------------------------------
+async function loadReport(days) {
+  const r = await api(`/api/report?days=${days}`);
+  $("csv").href = `/api/report.csv?days=${days}`;
+  $("report-period").textContent = `Last ${days} days, generated ${fmtTime(r.generated_ms)}`;
+  const p = r.posture;
+  $("report-posture").replaceChildren(
+    el("li", `Monitored ${p.judged_h} h; slouched ${p.slouched_share === null ? "–" : (100 * p.slouched_share).toFixed(1) + "%"} of that time`),
+    el("li", `${p.slouch_alerts} slouch alerts, ${p.break_reminders} break reminders`));
+  rows($("report-exercises"), r.exercise.by_exercise, (e) => [e.exercise, e.reps, e.partial_reps, e.hold_s]);
+  $("report-faults").replaceChildren(...Object.entries(r.exercise.faults).map(([f, n]) => el("li", `${f.replaceAll("_", " ")}: ${n}`)));
+  $("report-programs").replaceChildren(...r.exercise.programs.map((g) => el("li", `${fmtTime(g.started_ms)} ${g.program}: ${g.completion === null ? "–" : Math.round(100 * g.completion) + "%"} done`)));
+  rows($("report-daily"), r.daily, (d) => [d.date, d.slouched_share === null ? "–" : `${(100 * d.slouched_share).toFixed(0)}%`, d.judged_h, d.sitting_h, d.neck_deg ?? "–", d.slouch_alerts, d.reps]);
+}
+
+function initReport() {
+  $("report-days").onchange = (e) => loadReport(e.target.value);
+  $("print").onclick = () => window.print();
+  loadReport(30);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const page = document.body.dataset.page;
+  renderNav(page);
+  ({now: initNow, exercise: initExercise, trends: initTrends, history: initHistory,
+    settings: initSettings, report: initReport})[page]();
+});
