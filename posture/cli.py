@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                                             "needed)")
     add_run_arguments(demo, demo=True)
 
+    report = commands.add_parser("report", help="adherence and posture report from the history")
+    report.add_argument("--days", type=int, default=30, help="period in days (default 30)")
+    shape = report.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="the report as JSON")
+    shape.add_argument("--csv", action="store_true", help="the daily table as CSV")
+    report.add_argument("--config", type=Path, metavar="FILE.toml")
+
     config = commands.add_parser("config", help="show or check the configuration")
     config.add_argument("action", choices=("show", "check", "path", "docs"),
                         help="show: effective settings; check: validate; path: the file; "
@@ -159,6 +166,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from posture.runcmd import run_command
 
     return run_command(args, demo=args.command == "demo")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from posture.config import load_config
+    from posture.paths import user_data_dir
+    from posture.server import queries
+    from posture.store import read_only
+
+    if not 1 <= args.days <= 3660:
+        raise UsageError(f"--days must be within [1, 3660], got {args.days}")
+    config = load_config(args.config)
+    path = Path(config.history.path).expanduser() if config.history.path else (
+        user_data_dir() / "history.sqlite3")
+    if not path.exists():
+        raise UsageError(f"no history yet at {path}: run `posture run` first")
+    conn = read_only(path)
+    try:
+        data = queries.report(conn, args.days)
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(data))
+    elif args.csv:
+        sys.stdout.write(queries.report_csv(data))
+    else:
+        print("\n".join(_report_lines(data)))
+    return 0
+
+
+def _report_lines(data: dict[str, Any]) -> list[str]:
+    p, ex = data["posture"], data["exercise"]
+    share = "n/a" if p["slouched_share"] is None else f"{p['slouched_share'] * 100:.1f}%"
+    lines = [f"Posture and exercise report, last {data['days']} days",
+             f"  monitored {p['judged_h']} h, slouched {share} of it; "
+             f"{p['slouch_alerts']} slouch alerts, {p['break_reminders']} break reminders",
+             f"  exercise sessions: {ex['sessions']}"]
+    lines += [f"    {e['exercise']}: {e['reps']} reps, {e['partial_reps']} partial, "
+              f"{e['hold_s']} s held" for e in ex["by_exercise"]]
+    if ex["faults"]:
+        lines.append("  form faults: " + ", ".join(f"{k} x{v}" for k, v in ex["faults"].items()))
+    return lines
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -269,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_native_logs()
     handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate,
                 "exercises": _cmd_exercises, "run": _cmd_run, "demo": _cmd_run,
-                "config": _cmd_config}
+                "config": _cmd_config, "report": _cmd_report}
     try:
         return handlers[args.command](args)
     except PostureError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
@@ -73,7 +74,8 @@ class Monitor:
         self._preview: bytes | None = None
         self.calibration: Calibration | None = None
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self.events: list[object] = []
+        # The latest events, for tests and debugging; bounded so a day-long run stays flat.
+        self.events: deque[object] = deque(maxlen=1000)
         self._last_sample_ms: int | None = None
         self._last_t_ms = 0
         self._lock = threading.Lock()
@@ -198,7 +200,7 @@ class Monitor:
 
     def _sinks(self, t: int, state: str | None, reasons: tuple[str, ...],
                metrics: Metrics | None, events: list[object]) -> None:
-        self.events += events
+        self.events.extend(events)
         wall = self.wall_ms(t)
         rows = [row for e in events for row in event_rows(wall, e)]
         if metrics is not None and state is not None:

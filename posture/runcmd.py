@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -176,9 +177,16 @@ def _start_dashboard(args: argparse.Namespace, monitor: Monitor, hub: LiveHub,
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{'127.0.0.1' if shown == '0.0.0.0' else shown}:{port}/?token={token}"
     print(f"posture: dashboard at {url}", file=sys.stderr)
-    if not args.no_browser:
+    if not args.no_browser and _has_display():
         webbrowser.open(url)
     return server
+
+
+def _has_display() -> bool:
+    """A graphical session to open a browser in (a headless Linux box has none)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
 
 
 def _loop(monitor: Monitor, config: Config, options: AnalyzeOptions, source: str | None,

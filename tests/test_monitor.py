@@ -120,7 +120,7 @@ def test_no_alert_in_quiet_hours(day):
 
 
 def test_run_cli_on_trace_writes_history(day, tmp_path):
-    proc = run_cli("run", "--source", str(day), "--speed", "0",
+    proc = run_cli("run", "--source", str(day), "--speed", "0", "--no-dashboard",
                    env={"POSTURE_HISTORY_PATH": str(tmp_path / "cli.sqlite3"),
                         "POSTURE_CONFIG": str(tmp_path / "none.toml")})
     assert proc.returncode == 0, proc.stderr
@@ -131,7 +131,7 @@ def test_run_cli_on_trace_writes_history(day, tmp_path):
 
 
 def test_demo_runs_without_camera(tmp_path):
-    proc = run_cli("demo", "--speed", "0", "--no-history",
+    proc = run_cli("demo", "--speed", "0", "--no-history", "--no-browser", "--port", "0",
                    env={"POSTURE_CONFIG": str(tmp_path / "none.toml")})
     assert proc.returncode == 0, proc.stderr
     assert "posture slouched" in proc.stderr and "posture away" in proc.stderr
@@ -147,7 +147,8 @@ def test_sigterm_flushes_and_exits_cleanly(tmp_path):
     db = tmp_path / "h.sqlite3"
     env = {**os.environ, "POSTURE_HISTORY_PATH": str(db),
            "POSTURE_CONFIG": str(tmp_path / "none.toml")}
-    proc = subprocess.Popen([sys.executable, "-m", "posture", "demo", "--speed", "5"],
+    proc = subprocess.Popen([sys.executable, "-m", "posture", "demo", "--speed", "5",
+                             "--no-browser", "--port", "0"],
                             stderr=subprocess.PIPE, text=True, env=env,
                             stdin=subprocess.DEVNULL)
     time.sleep(4)
@@ -170,3 +171,20 @@ def test_calibrate_is_recorded_in_history(tmp_path, data_dir, model_path):
     assert proc.returncode == 0, proc.stderr
     row = sqlite3.connect(db).execute("SELECT name, profile FROM calibrations").fetchone()
     assert row[0] == "me" and '"view":"front"' in row[1]
+
+
+def test_report_cli_after_a_run(day, tmp_path):
+    import json
+
+    env = {"POSTURE_HISTORY_PATH": str(tmp_path / "r.sqlite3"),
+           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+    missing = run_cli("report", env=env)
+    assert missing.returncode == 2 and "no history yet" in missing.stderr
+    assert run_cli("run", "--source", str(day), "--speed", "0", "--no-dashboard",
+                   env=env).returncode == 0
+    text = run_cli("report", "--days", "7", env=env)
+    assert text.returncode == 0 and "2 slouch alerts, 1 break reminders" in text.stdout
+    data = json.loads(run_cli("report", "--json", env=env).stdout)
+    assert data["posture"]["slouch_alerts"] == 2
+    csv = run_cli("report", "--csv", "--days", "3", env=env).stdout.splitlines()
+    assert csv[0].startswith("date,") and len(csv) == 4
