@@ -112,3 +112,38 @@ def blend(a: Pose, b: Pose, w: float) -> Pose:
     """Landmarks a*(1-w) + b*w: a move from one real posture toward another."""
     return with_landmarks(a, a.pixels * (1 - w) + b.pixels * w,
                           world=a.world * (1 - w) + b.world * w)
+
+
+def real_still_jitter() -> np.ndarray:
+    """(N, 33, 2) landmark jitter of a person sitting still, as the real model reports it, in
+    face widths (outer eye corners): the first 40 s of the bundled demo trace (upright
+    sitting, traced by the full model from a real photo), minus each landmark's median."""
+    from importlib import resources
+
+    from posture.sources import open_source
+
+    path = resources.files("posture") / "data" / "demo.jsonl.gz"
+    with open_source(str(path)) as source:
+        still = [f.pose.pixels for f in source if f.timestamp_ms < 40_000 and f.pose.person]
+    stack = np.stack(still)
+    median = np.median(stack, axis=0)
+    face = np.linalg.norm(median[L.LEFT_EYE_OUTER] - median[L.RIGHT_EYE_OUTER])
+    return (stack - median) / face
+
+
+# Outer-eye width over ear-to-nose length, for adults about 9 cm over 10.5 cm.
+FACE_PER_HEAD = 9.0 / 10.5
+
+
+_JITTER: list[np.ndarray] = []
+
+
+def real_jittered(pose: Pose, t_ms: int, index: int) -> Pose:
+    """pose at t_ms with the index-th frame of real still-sitting jitter added, scaled to the
+    pose's own head size (a profile pose has no visible face width: use ear to nose)."""
+    if not _JITTER:
+        _JITTER.append(real_still_jitter())
+    jitter = _JITTER[0]
+    px = pose.pixels
+    head = np.linalg.norm(px[L.LEFT_EAR] - px[L.NOSE])
+    return with_landmarks(pose, px + jitter[index % len(jitter)] * head * FACE_PER_HEAD, t_ms)

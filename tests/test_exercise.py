@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from conftest import REPO, run_cli
-from synthetic import HEAD, jittered, profile_from_world, rotate_about, with_landmarks
+from synthetic import HEAD, profile_from_world, real_jittered, rotate_about, with_landmarks
 
 from posture.errors import UsageError
 from posture.estimator import PoseEstimator, RunningMode
@@ -87,9 +87,12 @@ def tuck(pose, amount, nod_deg=0.0):
 
 
 def sequence(sitting, plan, seed=0):
-    """plan: (seconds, kind, amount) steps; kinds: still, tuck, nod, gone."""
-    rng = np.random.default_rng(seed)
-    poses, t = [], 0
+    """plan: (seconds, kind, amount) steps; kinds: still, tuck, nod, gone.
+
+    Every frame carries the jitter of a real still-sitting trace (the real model's own
+    frame-to-frame noise), starting at a seed-dependent frame.
+    """
+    poses, t, frame = [], 0, seed * 37
     for seconds, kind, amount in plan:
         n = int(seconds * FPS)
         for i in range(n):
@@ -98,13 +101,15 @@ def sequence(sitting, plan, seed=0):
             if kind == "gone":
                 pose = Pose.empty(t, sitting.image_size)
             elif kind == "tuck":
-                pose = jittered(tuck(sitting, amount * ramp), t, rng)
+                pose = real_jittered(tuck(sitting, amount * ramp), t, frame)
             elif kind == "nod":
-                pose = jittered(tuck(sitting, 0.05 * ramp, nod_deg=amount * ramp), t, rng)
+                pose = real_jittered(tuck(sitting, 0.05 * ramp, nod_deg=amount * ramp), t,
+                                     frame)
             else:
-                pose = jittered(sitting, t, rng)
+                pose = real_jittered(sitting, t, frame)
             poses.append(pose)
             t += 1000 // FPS
+            frame += 1
     return poses
 
 

@@ -188,3 +188,15 @@ def test_report_cli_after_a_run(day, tmp_path):
     assert data["posture"]["slouch_alerts"] == 2
     csv = run_cli("report", "--csv", "--days", "3", env=env).stdout.splitlines()
     assert csv[0].startswith("date,") and len(csv) == 4
+
+
+def test_notifier_always_writes_a_terminal_line():
+    import io
+
+    from posture.notify import Notifier
+
+    out = io.StringIO()
+    notifier = Notifier(replace(Config().alerts, desktop=False, sound=True), stream=out)
+    wall = int(time.mktime(time.strptime("2026-11-26 14:05", "%Y-%m-%d %H:%M")) * 1000)
+    notifier.deliver(Alert(0, "slouch", "Check your posture", "Sit back."), wall)
+    assert out.getvalue() == "\a[14:05] Check your posture: Sit back.\n"
