@@ -11,7 +11,7 @@ import pytest
 from posture.modelstore import model_dir
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"
 
 # Tests never read the user's config nor write the user's history or calibration; they do
 # share the verified model cache (a bundle there is only ever replaced atomically).
@@ -42,3 +42,10 @@ def model_path() -> Path:
     from posture.modelstore import ensure_model
 
     return ensure_model("full", show_progress=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs the real pose model (directly or through a fixture) is `model`."""
+    for item in items:
+        if "model_path" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
