@@ -23,14 +23,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posture.analyze import AnalyzeOptions, open_estimator
-from posture.camera import SupervisedCamera, device_of
-from posture.cli import quiet_native_logs
+from posture.cli.main import quiet_native_logs
 from posture.config import Config
-from posture.live import run_camera
-from posture.monitor import Monitor
-from posture.sources import read_image_rgb
-from posture.store import Store
+from posture.history.store import Store
+from posture.live.loop import run_camera
+from posture.live.offline import AnalyzeOptions, open_estimator
+from posture.live.session import Monitor
+from posture.vision.camera import SupervisedCamera, device_of
+from posture.vision.sources import read_image_rgb
 
 REPO = Path(__file__).resolve().parent.parent
 PHOTO = REPO.parent / "shared" / "data" / "front_webcam" / "upright" / "sample-1542640808958-4.jpg"

@@ -29,12 +29,12 @@ sys.path.insert(0, str(REPO / "tests"))
 from synthetic import side_pose  # noqa: E402
 
 from posture.config import Config  # noqa: E402
-from posture.monitor import Monitor  # noqa: E402
-from posture.server import queries  # noqa: E402
+from posture.history import queries  # noqa: E402
+from posture.history.store import MIGRATIONS, connect  # noqa: E402
+from posture.live.session import Monitor  # noqa: E402
 from posture.server.app import create_app  # noqa: E402
 from posture.server.hub import LiveHub  # noqa: E402
 from posture.server.serve import DashboardServer, pick_port  # noqa: E402
-from posture.store import MIGRATIONS, connect  # noqa: E402
 
 TOKEN = "b" * 43
 

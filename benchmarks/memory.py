@@ -22,9 +22,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from synthetic import jittered, side_pose  # noqa: E402
 
 from posture.config import Config  # noqa: E402
-from posture.monitor import Monitor  # noqa: E402
-from posture.pose import Pose  # noqa: E402
-from posture.store import Store  # noqa: E402
+from posture.history.store import Store  # noqa: E402
+from posture.live.session import Monitor  # noqa: E402
+from posture.vision.pose import Pose  # noqa: E402
 
 
 def rss_mb() -> float:

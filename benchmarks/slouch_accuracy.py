@@ -15,13 +15,13 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from synthetic import profile_from_world  # noqa: E402
 
-from posture.calibration import baseline_from_metrics  # noqa: E402
-from posture.cli import quiet_native_logs  # noqa: E402
-from posture.estimator import PoseEstimator, RunningMode  # noqa: E402
-from posture.metrics import compute_metrics  # noqa: E402
-from posture.modelstore import ensure_model  # noqa: E402
-from posture.slouch import verdict  # noqa: E402
-from posture.sources import read_image_rgb  # noqa: E402
+from posture.analysis.calibration import baseline_from_metrics  # noqa: E402
+from posture.analysis.metrics import compute_metrics  # noqa: E402
+from posture.analysis.slouch import verdict  # noqa: E402
+from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.vision.estimator import PoseEstimator, RunningMode  # noqa: E402
+from posture.vision.modelstore import ensure_model  # noqa: E402
+from posture.vision.sources import read_image_rgb  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "front_webcam"
 BASELINE = ("sample-1542640808958-0.jpg", "sample-1542640808958-1.jpg",

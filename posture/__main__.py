@@ -1,3 +1,3 @@
-from posture.cli import main
+from posture.cli.main import main
 
 raise SystemExit(main())

@@ -23,12 +23,12 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from videos import retract_head, write_video  # noqa: E402
 
-from posture.analyze import AnalyzeOptions, analyze_path, load_baseline  # noqa: E402
-from posture.calibration import save_profile  # noqa: E402
-from posture.cli import quiet_native_logs  # noqa: E402
-from posture.estimator import PoseEstimator, RunningMode  # noqa: E402
-from posture.modelstore import ensure_model  # noqa: E402
-from posture.sources import read_image_rgb  # noqa: E402
+from posture.analysis.calibration import save_profile  # noqa: E402
+from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.live.offline import AnalyzeOptions, analyze_path, load_baseline  # noqa: E402
+from posture.vision.estimator import PoseEstimator, RunningMode  # noqa: E402
+from posture.vision.modelstore import ensure_model  # noqa: E402
+from posture.vision.sources import read_image_rgb  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "front_webcam"
 FPS = 3

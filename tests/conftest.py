@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from posture.modelstore import model_dir
+from posture.vision.modelstore import model_dir
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -39,7 +39,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    from posture.modelstore import ensure_model
+    from posture.vision.modelstore import ensure_model
 
     return ensure_model("full", show_progress=False)
 

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from posture.pose import NUM_LANDMARKS, Pose
-from posture.pose import Landmark as L
+from posture.vision.pose import NUM_LANDMARKS, Pose
+from posture.vision.pose import Landmark as L
 
 LEFT = (L.LEFT_EAR, L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_EYE, L.LEFT_EYE_OUTER)
 RIGHT = (L.RIGHT_EAR, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_EYE,
@@ -120,7 +120,7 @@ def real_still_jitter() -> np.ndarray:
     sitting, traced by the full model from a real photo), minus each landmark's median."""
     from importlib import resources
 
-    from posture.sources import open_source
+    from posture.vision.sources import open_source
 
     path = resources.files("posture") / "data" / "demo.jsonl.gz"
     with open_source(str(path)) as source:

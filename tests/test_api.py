@@ -10,11 +10,11 @@ from starlette.websockets import WebSocketDisconnect
 from synthetic import side_pose
 
 from posture.config import Config
-from posture.monitor import Monitor
-from posture.records import event_rows
+from posture.history.records import event_rows
+from posture.history.store import HOUR_UPSERT, MINUTE_UPSERT, connect
+from posture.live.session import PostureSession
 from posture.server.app import create_app
 from posture.server.hub import LiveHub
-from posture.store import HOUR_UPSERT, MINUTE_UPSERT, connect
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
@@ -28,7 +28,8 @@ HOST = {"host": f"127.0.0.1:{PORT}"}
 def setup(tmp_path):
     history = tmp_path / "h.sqlite3"
     connect(history).close()
-    monitor, hub = Monitor(Config()), LiveHub()
+    hub = LiveHub()
+    monitor = PostureSession(Config(), sinks=[hub])
     app = create_app(monitor, hub, history, TOKEN, PORT, programs_dir=tmp_path / "programs",
                      settings_path=tmp_path / "config.toml")
     return app, monitor, hub, history, tmp_path
@@ -117,16 +118,15 @@ def test_websocket_needs_the_token(setup):
 
 def test_websocket_streams_samples_and_events(client, setup):
     monitor, hub = setup[1], setup[2]
-    monitor.publish = hub.publish
     with client.websocket_connect("/api/live", headers={**HOST, **AUTH, **ORIGIN}) as ws:
-        assert ws.receive_json()["type"] == "sample"
+        assert ws.receive_json()["kind"] == "sample"
         for i in range(30):
             monitor.process(side_pose(12, 3, 95, t_ms=i * 100))
         # The first process() emits the state change and a sample; the next 29 samples come
         # within a few milliseconds, so the 15 Hz limit holds them back.
         first, second = ws.receive_json(), ws.receive_json()
-        assert (first["type"], first["state"]) == ("PostureChanged", "good")
-        assert second["type"] == "sample" and second["landmarks"] is not None
+        assert (first["kind"], first["state"]) == ("posture_changed", "good")
+        assert second["kind"] == "sample" and second["landmarks"] is not None
         assert hub.sent == 2
 
 
@@ -196,7 +196,7 @@ def test_trends_history_report_and_csv(client, setup):
     minute = now // 60_000 * 60_000
     for upsert, key in ((MINUTE_UPSERT, minute), (HOUR_UPSERT, minute // 3_600_000 * 3_600_000)):
         conn.execute(upsert, (key, 45, 15, 0, 0, 60, 600, 40, 0, 0))
-    for row in event_rows(now, __import__("posture.events", fromlist=["Alert"]).Alert(
+    for row in event_rows(now, __import__("posture.analysis.events", fromlist=["Alert"]).Alert(
             0, "slouch", "Check your posture", "msg")):
         conn.execute(row.sql, row.params)
     conn.commit()

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from test_exercise import sequence
 
 from posture.config import Config
-from posture.trace import TraceHeader, TraceWriter
+from posture.vision.trace import TraceHeader, TraceWriter
 
 CHROMIUM = os.environ.get("POSTURE_CHROMIUM", "/usr/bin/chromium")
 SHOTS = REPO / "test-artifacts"
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 def seed_history(path):
     """A week of earlier days, as a user with some history would have."""
-    from posture.store import HOUR_UPSERT, MINUTE_UPSERT, connect
+    from posture.history.store import HOUR_UPSERT, MINUTE_UPSERT, connect
 
     conn = connect(path)
     now = int(time.time() * 1000)
@@ -80,8 +80,8 @@ def dashboard(tmp_path_factory, sitting):
 def sitting(data_dir, model_path):
     from test_exercise import profile_from_world
 
-    from posture.estimator import PoseEstimator, RunningMode
-    from posture.sources import read_image_rgb
+    from posture.vision.estimator import PoseEstimator, RunningMode
+    from posture.vision.sources import read_image_rgb
 
     image = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
     with PoseEstimator(model_path, RunningMode.IMAGE) as est:

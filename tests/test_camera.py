@@ -10,10 +10,10 @@ import pytest
 from fakecam import FakeWorld
 from synthetic import side_pose
 
-from posture.camera import SupervisedCamera, valid_frame, why_unavailable
 from posture.config import CameraConfig, Config
-from posture.live import run_camera
-from posture.monitor import Monitor
+from posture.live.loop import run_camera
+from posture.live.session import PostureSession
+from posture.vision.camera import SupervisedCamera, valid_frame, why_unavailable
 
 FAST = CameraConfig(read_timeout_s=0.5, open_timeout_s=0.5, max_backoff_s=2.0,
                     release_when_away_s=0)
@@ -33,7 +33,7 @@ class FakeEstimator:
 @contextlib.contextmanager
 def running(world, config=FAST):
     cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
-    monitor, estimator, stop = Monitor(cfg), FakeEstimator(), threading.Event()
+    monitor, estimator, stop = PostureSession(cfg), FakeEstimator(), threading.Event()
     states = []
     camera = SupervisedCamera(0, config, opener=world.opener)
     original = monitor.camera_changed
@@ -114,13 +114,13 @@ def test_camera_released_while_nobody_is_there():
 
     class Nobody(FakeEstimator):
         def detect(self, rgb, t_ms):
-            from posture.pose import Pose
+            from posture.vision.pose import Pose
 
             self.calls += 1
             return Pose.empty(t_ms, (64, 48))
 
     cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
-    monitor, estimator, stop = Monitor(cfg), Nobody(), threading.Event()
+    monitor, estimator, stop = PostureSession(cfg), Nobody(), threading.Event()
     camera = SupervisedCamera(0, config, opener=world.opener)
     thread = threading.Thread(target=run_camera, args=(
         cfg, monitor, lambda: contextlib.nullcontext(estimator), stop, camera), daemon=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from posture.sources import open_source
+from posture.vision.sources import open_source
 
 
 def assert_one_line_error(proc, code=2):
@@ -105,8 +105,8 @@ def test_video_trace_round_trip(tmp_path, data_dir, model_path):
 
 
 def test_trace_holds_exactly_the_live_landmarks(tmp_path, data_dir, model_path):
-    from posture.analyze import AnalyzeOptions, analyze_path
-    from posture.estimator import PoseEstimator, RunningMode
+    from posture.live.offline import AnalyzeOptions, analyze_path
+    from posture.vision.estimator import PoseEstimator, RunningMode
 
     video = data_dir / "exercise" / "squats_3.mp4"
     trace = tmp_path / "squats.jsonl"

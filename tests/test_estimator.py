@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from posture.estimator import PoseEstimator, RunningMode, _pick_person
-from posture.pose import NUM_LANDMARKS, Landmark
-from posture.sources import read_image_rgb
+from posture.vision.estimator import PoseEstimator, RunningMode, _pick_person
+from posture.vision.pose import NUM_LANDMARKS, Landmark
+from posture.vision.sources import read_image_rgb
 
 PIXEL_TOLERANCE = 15  # MediaPipe's pose_test.py DIFF_THRESHOLD, pixels
 WORLD_TOLERANCE_M = 0.2  # MediaPipe's pose_test.py WORLD_DIFF_THRESHOLD, metres

@@ -5,18 +5,18 @@ import pytest
 from conftest import REPO, run_cli
 from synthetic import HEAD, profile_from_world, real_jittered, rotate_about, with_landmarks
 
+from posture.analysis.events import FormFault
+from posture.analysis.exercise import builtin_exercise, builtin_names, load_exercise_file
+from posture.analysis.metrics import View, compute_metrics
+from posture.analysis.repcount import RepCounter
+from posture.analysis.smoothing import MetricsSmoother
 from posture.errors import UsageError
-from posture.estimator import PoseEstimator, RunningMode
-from posture.events import FormFault
-from posture.exercise import builtin_exercise, builtin_names, load_exercise_file
-from posture.metrics import View, compute_metrics
-from posture.pose import Landmark as L
-from posture.pose import Pose
-from posture.repcount import RepCounter
-from posture.smoothing import MetricsSmoother
-from posture.sources import read_image_rgb
+from posture.vision.estimator import PoseEstimator, RunningMode
+from posture.vision.pose import Landmark as L
+from posture.vision.pose import Pose
+from posture.vision.sources import read_image_rgb
 
-SQUAT_FILE = REPO / "posture" / "exercises" / "squat.toml"
+SQUAT_FILE = REPO / "posture" / "analysis" / "exercises" / "squat.toml"
 
 
 @pytest.mark.parametrize("clip, reps, partial", [("squats_3.mp4", 3, 0),
@@ -160,7 +160,7 @@ def test_still_sitting_counts_nothing(sitting):
 # --- stretch holds and bouncing -----------------------------------------------------------
 
 def hold_metrics(bend_at, seconds=30, fps=15):
-    from posture.metrics import Metrics
+    from posture.analysis.metrics import Metrics
 
     out = []
     for i in range(int(seconds * fps)):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from synthetic import side_pose
 
-from posture import geometry as geo
-from posture.metrics import View, compute_metrics, detect_view
-from posture.pose import Landmark as L
-from posture.pose import Pose
+from posture.analysis import geometry as geo
+from posture.analysis.metrics import View, compute_metrics, detect_view
+from posture.vision.pose import Landmark as L
+from posture.vision.pose import Pose
 
 TOL = 0.1  # degrees
 

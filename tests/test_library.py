@@ -8,12 +8,12 @@ import pytest
 from conftest import REPO, run_cli
 from synthetic import side_pose
 
+from posture.analysis.events import FormFault, ProgramCompleted, SetCompleted
+from posture.analysis.exercise import builtin_exercise, builtin_names
+from posture.analysis.metrics import METRIC_NAMES, Metrics, View, compute_metrics
+from posture.analysis.program import SessionRunner, load_program
+from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
-from posture.events import FormFault, ProgramCompleted, SetCompleted
-from posture.exercise import builtin_exercise, builtin_names
-from posture.metrics import METRIC_NAMES, Metrics, View, compute_metrics
-from posture.program import SessionRunner, load_program
-from posture.repcount import RepCounter
 
 FPS = 15
 
@@ -122,7 +122,7 @@ reps = 3
 
 @pytest.fixture()
 def program_file(tmp_path):
-    squat = (REPO / "posture" / "exercises" / "squat.toml").read_text()
+    squat = (REPO / "posture" / "analysis" / "exercises" / "squat.toml").read_text()
     (tmp_path / "my_squat.toml").write_text(squat.replace('name = "squat"',
                                                           'name = "my_squat"'))
     path = tmp_path / "program.toml"

@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from posture import modelstore
 from posture.errors import ModelError, UsageError
-from posture.modelstore import ModelSource
+from posture.vision import modelstore
+from posture.vision.modelstore import ModelSource
 
 
 @pytest.fixture()

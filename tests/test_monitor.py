@@ -11,14 +11,15 @@ import pytest
 from conftest import run_cli
 from synthetic import jittered, side_pose
 
-from posture.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
+from posture.analysis.events import Alert
 from posture.config import AlertsConfig, BreaksConfig, Config
-from posture.events import Alert
-from posture.live import run_file
-from posture.monitor import Monitor
-from posture.pose import Pose
-from posture.store import Store
-from posture.trace import TraceHeader, TraceWriter
+from posture.history.sink import StoreSink
+from posture.history.store import Store
+from posture.live.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
+from posture.live.loop import run_file
+from posture.live.session import PostureSession
+from posture.vision.pose import Pose
+from posture.vision.trace import TraceHeader, TraceWriter
 
 MIN = 60_000
 
@@ -84,11 +85,11 @@ def day(tmp_path_factory):
 def test_day_replay_alerts_breaks_and_history(day, tmp_path):
     store = Store(tmp_path / "h.sqlite3")
     noon = int(time.mktime(time.strptime("2026-11-26 09:00", "%Y-%m-%d %H:%M")) * 1000)
-    monitor = Monitor(Config(), store=store, wall_start_ms=noon)
+    monitor = PostureSession(Config(), sinks=[StoreSink(store)], wall_start_ms=noon)
     run_file(day, monitor, lambda: None, threading.Event(), speed=0)
     monitor.close()
     store.close()
-    alerts = [(a.kind, round(a.t_ms / MIN, 2)) for a in monitor.events if isinstance(a, Alert)]
+    alerts = [(a.alert, round(a.t_ms / MIN, 2)) for a in monitor.events if isinstance(a, Alert)]
     slouch = [t for k, t in alerts if k == "slouch"]
     breaks = [t for k, t in alerts if k == "break"]
     # Slouch from 20:00 turns "slouched" after the 10 s onset; the alert follows 60 s later.
@@ -114,7 +115,7 @@ def test_day_replay_alerts_breaks_and_history(day, tmp_path):
 def test_no_alert_in_quiet_hours(day):
     night = int(time.mktime(time.strptime("2026-11-26 23:00", "%Y-%m-%d %H:%M")) * 1000)
     config = replace(Config(), alerts=replace(Config().alerts, quiet_hours="22:00-07:00"))
-    monitor = Monitor(config, wall_start_ms=night)
+    monitor = PostureSession(config, wall_start_ms=night)
     run_file(day, monitor, lambda: None, threading.Event(), speed=0)
     assert not [a for a in monitor.events if isinstance(a, Alert)]
 
@@ -193,7 +194,7 @@ def test_report_cli_after_a_run(day, tmp_path):
 def test_notifier_always_writes_a_terminal_line():
     import io
 
-    from posture.notify import Notifier
+    from posture.live.notify import Notifier
 
     out = io.StringIO()
     notifier = Notifier(replace(Config().alerts, desktop=False, sound=True), stream=out)

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from synthetic import blend, jittered, profile_from_world, rotate_about, side_pose, with_landmarks
 
-from posture.analyze import AnalyzeOptions, analyze_path, load_baseline
-from posture.calibration import baseline_from_metrics, load_profile, save_profile
+from posture.analysis.calibration import baseline_from_metrics, load_profile, save_profile
+from posture.analysis.metrics import View, compute_metrics
+from posture.analysis.slouch import PostureState, SlouchConfig, SlouchDetector, judge, verdict
 from posture.errors import UsageError
-from posture.estimator import PoseEstimator, RunningMode
-from posture.metrics import View, compute_metrics
-from posture.pose import Landmark as L
-from posture.slouch import PostureState, SlouchConfig, SlouchDetector, judge, verdict
-from posture.sources import read_image_rgb
-from posture.trace import TraceHeader, TraceWriter
+from posture.live.offline import AnalyzeOptions, analyze_path, load_baseline
+from posture.vision.estimator import PoseEstimator, RunningMode
+from posture.vision.pose import Landmark as L
+from posture.vision.sources import read_image_rgb
+from posture.vision.trace import TraceHeader, TraceWriter
 
 BASELINE_NAMES = ("sample-1542640808958-0.jpg", "sample-1542640808958-1.jpg",
                   "sample-1542640808958-2.jpg")
@@ -184,7 +184,7 @@ def sitting_day(upright, slouched, seed=3):
         if t_s >= 60:
             pose = blend(upright, slouched, min(1.0, (t_s - 60) / 2))
         if pose is None:
-            from posture.pose import Pose
+            from posture.vision.pose import Pose
 
             poses.append(Pose.empty(t_ms, upright.image_size))
         else:
@@ -199,8 +199,7 @@ def test_brief_moves_stay_good_and_sustained_slouch_turns_slouched(tmp_path, fro
     trace = tmp_path / "day.jsonl"
     write_trace(trace, sitting_day(upright, slouched), upright.image_size)
     config = SlouchConfig()
-    result = analyze_path(trace, AnalyzeOptions(show_progress=False, baseline=front_baseline,
-                                                slouch=config))
+    result = analyze_path(trace, AnalyzeOptions(show_progress=False, baseline=front_baseline))
     timeline = result["posture"]["timeline"]
     assert timeline[0]["state"] == "good" and timeline[0]["t_s"] == 0.0
     assert all(step["state"] == "good" for step in timeline if step["t_s"] < 60), timeline
@@ -211,7 +210,7 @@ def test_brief_moves_stay_good_and_sustained_slouch_turns_slouched(tmp_path, fro
 
 def test_away_after_no_person_and_back():
     det = SlouchDetector(config=SlouchConfig(away_after_s=3))
-    from posture.pose import Pose
+    from posture.vision.pose import Pose
 
     good = [compute_metrics(side_pose(t_ms=t), View.SIDE) for t in range(0, 1000, 100)]
     gone = [compute_metrics(Pose.empty(t, (640, 360))) for t in range(1000, 5000, 100)]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from synthetic import side_pose
 
-from posture.metrics import View, compute_metrics
-from posture.smoothing import MetricsSmoother, OneEuroFilter
+from posture.analysis.metrics import View, compute_metrics
+from posture.analysis.smoothing import MetricsSmoother, OneEuroFilter
 
 
 def test_still_jitter_is_reduced():

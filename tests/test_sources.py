@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from posture.errors import UsageError
-from posture.sources import _index_timestamps_ms, open_source, prefetch
+from posture.vision.sources import _index_timestamps_ms, open_source, prefetch
 
 
 def test_video_frames_are_rgb_with_increasing_timestamps(data_dir):

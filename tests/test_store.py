@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from posture.store import MIGRATIONS, Row, Store, connect, migrate
+from posture.history.store import MIGRATIONS, Row, Store, connect, migrate
 
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from posture.store import Row, Store
+    from posture.history.store import Row, Store
     store = Store(Path(sys.argv[1]))
     i = 0
     while True:

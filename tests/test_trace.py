@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from posture.errors import UsageError
-from posture.pose import NUM_LANDMARKS, Pose
-from posture.trace import TraceHeader, line_to_pose, pose_to_line, read_header, read_poses
+from posture.vision.pose import NUM_LANDMARKS, Pose
+from posture.vision.trace import TraceHeader, line_to_pose, pose_to_line, read_header, read_poses
 
 
 def random_pose(t_ms: int, seed: int = 0) -> Pose:

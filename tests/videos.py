@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posture.pose import Landmark as L
-from posture.pose import Pose
+from posture.vision.pose import Landmark as L
+from posture.vision.pose import Pose
 
 
 def retract_head(image_rgb: np.ndarray, pose: Pose, amount: float,

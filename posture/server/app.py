@@ -1,4 +1,4 @@
-"""create_app: the dashboard's pages and JSON API over a running Monitor and the history.
+"""create_app: the dashboard's pages and JSON API over a running PostureSession and the history.
 
 One router per resource; request models are separate from storage rows; domain errors
 (UsageError) become 400 in one place. Security is the Guard middleware (security.py).
@@ -17,22 +17,22 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, model_validator
 
+from posture.analysis.exercise import builtin_exercise, builtin_names
 from posture.config import config_path, documentation, load_config
 from posture.errors import UsageError
-from posture.exercise import builtin_exercise, builtin_names
-from posture.monitor import Monitor
-from posture.server import queries
+from posture.history import queries
+from posture.history.store import read_only
+from posture.live.session import PostureSession
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
 from posture.server.settings_file import write_config
-from posture.store import read_only
 
 PAGES = ("now", "exercise", "trends", "history", "settings", "report")
 
 
 def web_dir() -> Path:
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "web", here.parent / "web"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "web", package.parent / "web"):
         if (candidate / "index.html").is_file():
             return candidate
     raise RuntimeError("dashboard files not found: the posture installation is incomplete")
@@ -61,7 +61,7 @@ class PreviewRequest(BaseModel):
     enabled: bool
 
 
-def create_app(monitor: Monitor, hub: LiveHub, history_path: Path, token: str, port: int,
+def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token: str, port: int,
                programs_dir: Path | None = None, settings_path: Path | None = None,
                extra_hosts: tuple[str, ...] = ()) -> Guard:
     @contextlib.asynccontextmanager
@@ -95,7 +95,7 @@ def _page(files: Path, name: str):  # noqa: ANN202
     return page
 
 
-def _status_router(monitor: Monitor, hub: LiveHub) -> APIRouter:
+def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["live"])
 
     @router.get("/status", summary="The monitor's state, camera state and latest metrics")
@@ -108,7 +108,7 @@ def _status_router(monitor: Monitor, hub: LiveHub) -> APIRouter:
         await ws.accept()
         queue = hub.subscribe()
         try:
-            await ws.send_json({"type": "sample", **monitor.status()})
+            await ws.send_json({"kind": "sample", **monitor.status()})
             while True:
                 await ws.send_text(await queue.get())
         except (WebSocketDisconnect, RuntimeError):
@@ -126,7 +126,7 @@ def _status_router(monitor: Monitor, hub: LiveHub) -> APIRouter:
     return router
 
 
-def _control_router(monitor: Monitor, programs_dir: Path | None) -> APIRouter:
+def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["control"])
 
     @router.post("/calibrate", summary="Sample upright sitting and make it the baseline")
@@ -150,7 +150,7 @@ def _control_router(monitor: Monitor, programs_dir: Path | None) -> APIRouter:
         if body.exercise is not None:
             monitor.request("exercise", exercise=builtin_exercise(body.exercise))
             return {"started": body.exercise}
-        from posture.program import load_program
+        from posture.analysis.program import load_program
 
         name = Path(body.program).name
         if programs_dir is None or not (programs_dir / f"{name}.toml").is_file():

@@ -12,6 +12,8 @@ import threading
 import time
 from typing import Any
 
+from posture.analysis.events import Event, Sample
+
 CLIENT_QUEUE = 64
 
 
@@ -27,13 +29,19 @@ class LiveHub:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def publish(self, message: dict[str, Any]) -> None:
-        """Called from the monitor thread."""
-        if message.get("type") == "sample":
+    def handle(self, event: Event, wall_ms: int) -> None:
+        """The session's sink: every event, and samples at most max_hz, in their wire form."""
+        if not self._clients:
+            return
+        if isinstance(event, Sample):
             now = time.monotonic()
             if now - self._last_sample < self.min_interval_s:
                 return
             self._last_sample = now
+        self.publish(event.to_json())
+
+    def publish(self, message: dict[str, Any]) -> None:
+        """Send one JSON message to every client; called from the session's thread."""
         loop = self._loop
         if loop is None or not self._clients:
             return

@@ -116,11 +116,11 @@ function initNow() {
   const canvas = $("skeleton"), events = $("events");
   api("/api/status").then(showStatus);
   connectLive((m) => {
-    if (m.type === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks); }
-    else if (m.type === "PostureChanged") addEvent(events, `posture ${m.state}`);
-    else if (m.type === "Alert") addEvent(events, `${m.title}: ${m.message}`);
-    else if (m.type === "CameraStateChanged") addEvent(events, `camera ${m.state}`);
-    else if (m.type === "CalibrationFinished") addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
+    if (m.kind === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks); }
+    else if (m.kind === "posture_changed") addEvent(events, `posture ${m.state}`);
+    else if (m.kind === "alert") addEvent(events, `${m.title}: ${m.message}`);
+    else if (m.kind === "camera_state_changed") addEvent(events, `camera ${m.state}`);
+    else if (m.kind === "calibration_finished") addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
   });
   $("calibrate").onclick = async () => { await api("/api/calibrate", {method: "POST", body: {seconds: 5}}); $("calibrated").textContent = "calibrating…"; };
   $("snooze").onclick = async () => { await api("/api/snooze", {method: "POST"}); addEvent(events, "alerts snoozed"); };
@@ -163,20 +163,20 @@ async function initExercise() {
   $("stop").onclick = () => api("/api/session", {method: "DELETE"});
   const canvas = $("skeleton");
   connectLive((m) => {
-    if (m.type === "sample") {
+    if (m.kind === "sample") {
       if ("landmarks" in m) drawSkeleton(canvas, m.landmarks);
       const ex = m.exercise;
       if (ex) { $("reps").textContent = ex.reps; $("partial").textContent = ex.partial_reps; $("phase").textContent = ex.phase; }
       $("program").textContent = m.program ? `${m.program.exercise || "done"} · set ${m.program.set}` : "";
-    } else if (m.type === "HoldProgress") {
+    } else if (m.kind === "hold_progress") {
       $("hold").textContent = `${Math.max(0, m.target_s - m.held_s).toFixed(0)} s`;
-    } else if (m.type === "FormFault") {
+    } else if (m.kind === "form_fault") {
       $("cue").textContent = m.cue; speak(m.cue);
-    } else if (m.type === "RepFinished") {
+    } else if (m.kind === "rep_finished") {
       $("hold").textContent = "–";
       addEvent($("rep-log"), m.valid ? `rep done (depth ${m.depth.toFixed(2)})` : `partial: ${m.faults.join(", ")}`);
       if (m.valid) { $("cue").textContent = "Good rep"; speak("Good"); }
-    } else if (m.type === "SetCompleted") {
+    } else if (m.kind === "set_completed") {
       speak(`Set ${m.set_number} of ${m.sets} done. Rest.`);
     }
   });

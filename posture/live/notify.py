@@ -13,8 +13,8 @@ import threading
 import time
 from typing import TextIO
 
+from posture.analysis.events import Alert, Event
 from posture.config import AlertsConfig
-from posture.events import Alert
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,16 @@ def _desktop_command(title: str, message: str) -> bool:
 
 
 class Notifier:
-    """Sink for Alert events."""
+    """Sink for Alert events: a terminal line always, a desktop notification if enabled."""
 
     def __init__(self, config: AlertsConfig, stream: TextIO | None = None) -> None:
         self.config = config
         self.stream = stream or sys.stderr
         self.delivered: list[Alert] = []
+
+    def handle(self, event: Event, wall_ms: int) -> None:
+        if isinstance(event, Alert):
+            self.deliver(event, wall_ms)
 
     def deliver(self, alert: Alert, wall_ms: int | None = None) -> None:
         self.delivered.append(alert)

@@ -6,9 +6,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-from posture.events import FormFault, HoldProgress, RepFinished, RepStarted
-from posture.exercise import Exercise
-from posture.metrics import Metrics
+from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
+from posture.analysis.exercise import Exercise
+from posture.analysis.metrics import Metrics
 
 # Without a value this long (person left, signal hidden) a rep under way ends as partial.
 GAP_MS = 2000
@@ -18,6 +18,12 @@ MAX_STEP_MS = 500
 ADAPT_REPS = 3
 BOUNCE_WINDOW_MS = 3000
 BOUNCE_FAULT = ("bouncing", "Hold still at the stretch; don't bounce")
+# The resting position is taken from a settled stretch, never from the first frame: the
+# first frames of a stream come from the person detector, later ones from the tracker, and
+# the two differ by more than a small movement's range (measured on a front-view clip made
+# from a real photo: face_to_shoulders 0.321 on frame 0, settling at 0.307 within 0.7 s).
+SETTLE_MS = 1000
+SETTLE_SPREAD = 0.5  # of min_range, peak to peak over SETTLE_MS
 # Seen from the wrong side this long, the user is told how to turn.
 WRONG_VIEW_MS = 2000
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
@@ -60,6 +66,7 @@ class RepCounter:
         self._wrong_view_since: int | None = None
         self._wrong_view_told = False
         self._armed = True
+        self._settling: deque[tuple[int, float]] = deque()
 
     @property
     def phase(self) -> Phase:
@@ -79,10 +86,10 @@ class RepCounter:
         span = ex.min_range if self.end is None else max(abs(self.end - self.rest), ex.min_range)
         return (value - self.rest) * ex.direction / span
 
-    def update(self, metrics: Metrics) -> list[object]:
+    def update(self, metrics: Metrics) -> list[Event]:
         return self._check_view(metrics) + self._update_signal(metrics)
 
-    def _check_view(self, metrics: Metrics) -> list[object]:
+    def _check_view(self, metrics: Metrics) -> list[Event]:
         """One wrong_view fault each time the view stays wrong for WRONG_VIEW_MS."""
         want, t = self.exercise.view, metrics.timestamp_ms
         seen = metrics.view.value if metrics.view is not None else None
@@ -96,7 +103,7 @@ class RepCounter:
         self._wrong_view_told = True
         return [FormFault(t, self.exercise.name, "wrong_view", VIEW_CUES[want])]
 
-    def _update_signal(self, metrics: Metrics) -> list[object]:
+    def _update_signal(self, metrics: Metrics) -> list[Event]:
         ex, t = self.exercise, metrics.timestamp_ms
         value = metrics.get(ex.metric)
         if value is None:
@@ -106,9 +113,11 @@ class RepCounter:
         step = 0 if self._last_t_ms is None else min(t - self._last_t_ms, MAX_STEP_MS)
         self._last_value_ms = self._last_t_ms = t
         if self.rest is None:
-            self.rest = value
+            self.rest = self._settle(t, value)
+            if self.rest is None:
+                return []
         p = self.progress(value)
-        events: list[object] = []
+        events: list[Event] = []
         if self._rep is None and not self._armed:
             self._armed = p < ex.exit
         elif self._rep is None:
@@ -125,8 +134,21 @@ class RepCounter:
             events += self._check_at_rest(metrics, t)
         return events
 
-    def _check_at_rest(self, metrics: Metrics, t: int) -> list[object]:
-        events: list[object] = []
+    def _settle(self, t: int, value: float) -> float | None:
+        """The median of the last SETTLE_MS of values once they hold still, else None."""
+        window = self._settling
+        window.append((t, value))
+        while t - window[0][0] > SETTLE_MS:
+            window.popleft()
+        values = sorted(v for _, v in window)
+        if t - window[0][0] < SETTLE_MS * 0.9 or (
+                values[-1] - values[0] > SETTLE_SPREAD * self.exercise.min_range):
+            return None
+        window.clear()
+        return values[len(values) // 2]
+
+    def _check_at_rest(self, metrics: Metrics, t: int) -> list[Event]:
+        events: list[Event] = []
         broken = {r.fault: r for r in self.exercise.rules
                   if r.broken(metrics.get(r.metric), self._ref.get(r.metric))}
         for fault in broken.keys() - self._rest_faults:
@@ -141,9 +163,9 @@ class RepCounter:
         return events
 
     def _during_rep(self, metrics: Metrics, value: float, p: float, t: int,
-                    step: int) -> list[object]:
+                    step: int) -> list[Event]:
         ex, rep = self.exercise, self._rep
-        events: list[object] = []
+        events: list[Event] = []
         if p > rep.depth:
             rep.depth, rep.extreme = p, value
         broken = [r for r in ex.rules
@@ -190,7 +212,7 @@ class RepCounter:
         hz = (len(turns) - 1) / 2 / max((turns[-1] - turns[0]) / 1000, 1e-3)
         return bounce.min_hz <= hz <= bounce.max_hz
 
-    def _finish(self, t: int, why: str | None) -> list[object]:
+    def _finish(self, t: int, why: str | None) -> list[Event]:
         ex, rep = self.exercise, self._rep
         self._rep = None
         if rep is None or (why is None and t - rep.start_ms < ex.min_rep_s * 1000):
@@ -217,7 +239,7 @@ class RepCounter:
         """
         self._rep, self._armed = None, False
 
-    def close(self, t_ms: int) -> list[object]:
+    def close(self, t_ms: int) -> list[Event]:
         """End of the session: a hold already held long enough counts; anything else is partial."""
         if self._rep is None:
             return []

@@ -51,8 +51,9 @@ class ModelVariant:
 
 
 def manifest_path() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "data" / "manifest.json", here.parent / "models" / "manifest.json"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "data" / "manifest.json",
+                      package.parent / "models" / "manifest.json"):
         if candidate.is_file():
             return candidate
     raise ModelError("model manifest not found: the posture installation is incomplete")

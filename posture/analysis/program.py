@@ -23,11 +23,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from posture.analysis.events import Event, ProgramCompleted, RepFinished, SetCompleted
+from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_file
+from posture.analysis.metrics import Metrics
+from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
-from posture.events import ProgramCompleted, RepFinished, SetCompleted
-from posture.exercise import Exercise, builtin_exercise, load_exercise_file
-from posture.metrics import Metrics
-from posture.repcount import RepCounter
 
 _PROGRAM_KEYS = {"name", "title", "prescribed_by"}
 _STEP_KEYS = {"exercise", "file", "sets", "reps", "hold_s", "rest_s"}
@@ -125,7 +125,7 @@ class SessionRunner:
     def step(self) -> Step | None:
         return None if self.finished else self.program.steps[self.step_index]
 
-    def update(self, metrics: Metrics) -> list[object]:
+    def update(self, metrics: Metrics) -> list[Event]:
         t = metrics.timestamp_ms
         if self.finished:
             return []
@@ -140,10 +140,10 @@ class SessionRunner:
             events += self._end_set(t)
         return events
 
-    def _end_set(self, t: int) -> list[object]:
+    def _end_set(self, t: int) -> list[Event]:
         step = self.step
         self._sets_done[self.step_index] += 1
-        events: list[object] = [SetCompleted(t, step.exercise.name, self.set_number, step.sets)]
+        events: list[Event] = [SetCompleted(t, step.exercise.name, self.set_number, step.sets)]
         self._rest_until_ms = t + int(step.rest_s * 1000)
         if self.set_number < step.sets:
             self.set_number += 1
@@ -158,7 +158,7 @@ class SessionRunner:
     def finished_reps(self) -> list[RepFinished]:
         return [r for counter in self._counters for r in counter.finished]
 
-    def close(self, t_ms: int) -> list[object]:
+    def close(self, t_ms: int) -> list[Event]:
         return [] if self.finished else self._counters[self.step_index].close(t_ms)
 
     def adherence(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from posture import __version__
+from posture.cli.args import add_config_argument, add_exercise_arguments, add_run_arguments
 from posture.errors import PostureError, UsageError
 
 
@@ -50,13 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--baseline", metavar="PATH",
                          help="upright baseline of the same person: image, folder, video, "
                               "trace, or a saved calibration profile (.json)")
-    chosen = analyze.add_mutually_exclusive_group()
-    chosen.add_argument("--exercise", metavar="NAME",
-                        help="count repetitions of a built-in exercise (see `posture exercises`)")
-    chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
-                        help="count repetitions of an exercise defined in a TOML file")
-    chosen.add_argument("--program", type=Path, metavar="FILE.toml",
-                        help="follow a prescribed program and report adherence")
+    add_exercise_arguments(analyze)
+    add_config_argument(analyze)
     analyze.add_argument("--view", default="auto", choices=("auto", "side", "front"),
                          help="camera view (default: detected per frame)")
     analyze.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
@@ -64,8 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     commands.add_parser("exercises", help="list the built-in exercises")
-
-    from posture.runcmd import add_run_arguments
 
     run = commands.add_parser("run", help="the live monitor, on a camera or a file")
     add_run_arguments(run)
@@ -78,13 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     shape = report.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="the report as JSON")
     shape.add_argument("--csv", action="store_true", help="the daily table as CSV")
-    report.add_argument("--config", type=Path, metavar="FILE.toml")
+    add_config_argument(report)
 
     config = commands.add_parser("config", help="show or check the configuration")
     config.add_argument("action", choices=("show", "check", "path", "docs"),
                         help="show: effective settings; check: validate; path: the file; "
                              "docs: every setting with its meaning")
-    config.add_argument("--config", type=Path, metavar="FILE.toml")
+    add_config_argument(config)
 
     calibrate = commands.add_parser(
         "calibrate", help="save an upright baseline profile from a camera, file or folder")
@@ -100,11 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="where to save (default: default.json in the user data "
                                 "directory's calibration folder)")
     calibrate.add_argument("--variant", default="full", choices=("lite", "full", "heavy"))
+    add_config_argument(calibrate)
     return parser
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from posture import modelstore
+    from posture.vision import modelstore
 
     if args.models_command == "fetch":
         variant = modelstore.get_variant(args.variant)
@@ -122,16 +117,18 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _view(name: str):  # noqa: ANN202
-    from posture.metrics import View
+    from posture.analysis.metrics import View
 
     return None if name == "auto" else View(name)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from posture.analyze import AnalyzeOptions
-    from posture.calibrate import calibrate
+    from posture.cli.calibrate import calibrate
+    from posture.config import load_config
+    from posture.live.offline import AnalyzeOptions
 
-    options = AnalyzeOptions(variant=args.variant, view=_view(args.view))
+    options = AnalyzeOptions(variant=args.variant, view=_view(args.view),
+                             config=load_config(args.config))
     if not 0.5 <= args.seconds <= 120:
         raise UsageError(f"--seconds must be within [0.5, 120], got {args.seconds}")
     baseline, path = calibrate(args.source, args.camera, args.seconds, args.out, options)
@@ -142,7 +139,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from posture.exercise import builtin_exercise, builtin_names
+    from posture.analysis.exercise import builtin_exercise, builtin_names
 
     for name in builtin_names():
         ex = builtin_exercise(name)
@@ -163,16 +160,16 @@ def _program_lines(prog: dict[str, Any]) -> list[str]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from posture.runcmd import run_command
+    from posture.cli.run import run_command
 
     return run_command(args, demo=args.command == "demo")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from posture.config import load_config
+    from posture.history import queries
+    from posture.history.store import read_only
     from posture.paths import user_data_dir
-    from posture.server import queries
-    from posture.store import read_only
 
     if not 1 <= args.days <= 3660:
         raise UsageError(f"--days must be within [1, 3660], got {args.days}")
@@ -265,21 +262,14 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from posture.analyze import AnalyzeOptions, analyze_path, load_baseline
+    from posture.cli.args import exercise_options
+    from posture.config import load_config
+    from posture.live.offline import AnalyzeOptions, analyze_path, load_baseline
 
     options = AnalyzeOptions(variant=args.variant, landmarks_out=args.landmarks,
                              annotate_out=args.annotate, show_progress=not args.quiet,
-                             view=_view(args.view))
-    if args.exercise or args.exercise_file:
-        from posture.exercise import builtin_exercise, load_exercise_file
-
-        exercise = (load_exercise_file(args.exercise_file) if args.exercise_file
-                    else builtin_exercise(args.exercise))
-        options = replace(options, exercise=exercise)
-    if args.program:
-        from posture.program import load_program
-
-        options = replace(options, program=load_program(args.program))
+                             view=_view(args.view), config=load_config(args.config),
+                             **exercise_options(args))
     if args.baseline:
         options = replace(options, baseline=load_baseline(args.baseline, options))
     result = analyze_path(args.path, options)

@@ -16,7 +16,7 @@ from typing import TextIO
 import numpy as np
 
 from posture.errors import UsageError
-from posture.pose import NUM_LANDMARKS, Pose
+from posture.vision.pose import NUM_LANDMARKS, Pose
 
 FORMAT = "posture-landmarks"
 VERSION = 1

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import Enum
 
-from posture.calibration import Baseline
-from posture.events import PostureChanged
-from posture.metrics import Metrics, View
+from posture.analysis.calibration import Baseline
+from posture.analysis.events import PostureChanged
+from posture.analysis.metrics import Metrics, View
 
 REASONS = ("forward_head", "looking_down", "trunk_flexion", "slumped_back", "lateral_lean",
            "too_close")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from posture.metrics import Metrics
+from posture.analysis.metrics import Metrics
 
 # At 30 fps these cut 1 degree of jitter to about 0.3 degrees while a 20-degree step gets
 # within 2 degrees of its end in about 0.15 s (tests/test_smoothing.py measures both).

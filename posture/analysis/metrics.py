@@ -12,9 +12,9 @@ from enum import Enum
 
 import numpy as np
 
-from posture import geometry as geo
-from posture.pose import Landmark as L
-from posture.pose import Pose
+from posture.analysis import geometry as geo
+from posture.vision.pose import Landmark as L
+from posture.vision.pose import Pose
 
 MIN_VISIBILITY = 0.5
 # Shoulder line turned less than this from the image plane: front; more than SIDE: side.

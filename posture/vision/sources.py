@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from posture.errors import CameraError, UsageError
-from posture.pose import Pose
-from posture.trace import open_text, read_header, read_poses
+from posture.vision.pose import Pose
+from posture.vision.trace import open_text, read_header, read_poses
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})

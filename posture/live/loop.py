@@ -1,6 +1,6 @@
-"""`posture run` and `posture demo`: drive the Monitor from a camera or a file until stopped.
+"""Driving a PostureSession from a camera or a file until stopped (`posture run`, `demo`).
 
-One loop thread owns the monitor and the pose estimator; the camera grabber, the SQLite
+One loop thread owns the session and the pose estimator; the camera grabber, the SQLite
 writer and the web server are the only other threads.
 """
 
@@ -12,36 +12,37 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from posture.camera import SupervisedCamera, device_of
 from posture.config import Config
-from posture.monitor import Monitor
-from posture.pose import Pose
-from posture.sources import FrameSource, open_source
+from posture.live.session import PostureSession
+from posture.vision.camera import SupervisedCamera, device_of
+from posture.vision.pose import Pose
+from posture.vision.sources import open_source, prefetch
 
-EstimatorFactory = Callable[[], contextlib.AbstractContextManager]
+EstimatorFactory = Callable[[], contextlib.AbstractContextManager[Any]]
 
 
-def run_file(path: str | Path, monitor: Monitor, open_estimator: EstimatorFactory,
+def run_file(path: str | Path, session: PostureSession, open_estimator: EstimatorFactory,
              stop: threading.Event, speed: float = 1.0) -> int:
-    """Feed a video or trace through the monitor at its sampling rate; return samples run.
+    """Feed every frame of a video or trace through the session; return frames analysed.
 
-    speed 1 plays in real time (what a dashboard viewer expects), 0 as fast as possible.
+    Every frame, as `posture analyze` does, so a file gives the same states, alerts and reps
+    on both paths. speed 1 plays in real time (what a dashboard viewer expects), 0 as fast as
+    possible.
     """
     samples = 0
     with open_source(path) as source, contextlib.ExitStack() as stack:
-        monitor.camera_changed("streaming", f"{source.kind} file {Path(path).name}", 0)
+        session.camera_changed("streaming", f"{source.kind} file {Path(path).name}", 0)
         estimator = None if source.kind == "trace" else stack.enter_context(open_estimator())
-        next_due, start = 0, time.monotonic()
-        for frame in _frames(source):
+        start = time.monotonic()
+        for frame in (source if source.kind == "trace" else prefetch(source)):
             if stop.is_set():
                 break
-            if frame.timestamp_ms < next_due:
-                continue
-            while monitor.paused and not stop.is_set():
+            while session.paused and not stop.is_set():
                 paused_at = time.monotonic()
                 stop.wait(0.2)
-                monitor.apply_requests()
+                session.apply_requests()
                 start += time.monotonic() - paused_at  # the recording waits too
             if speed > 0:
                 delay = start + frame.timestamp_ms / 1000 / speed - time.monotonic()
@@ -49,18 +50,13 @@ def run_file(path: str | Path, monitor: Monitor, open_estimator: EstimatorFactor
                     break
             pose = frame.pose if frame.pose is not None else estimator.detect(
                 frame.image, frame.timestamp_ms)
-            monitor.offer_frame(frame.image)
-            monitor.process(pose)
+            session.offer_frame(frame.image)
+            session.process(pose)
             samples += 1
-            next_due = frame.timestamp_ms + int(monitor.interval_s() * 1000)
     return samples
 
 
-def _frames(source: FrameSource):  # noqa: ANN202
-    yield from source
-
-
-def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactory,
+def run_camera(config: Config, session: PostureSession, open_estimator: EstimatorFactory,
                stop: threading.Event, camera: SupervisedCamera | None = None) -> int:
     """Sample the camera until stop is set; release it while nobody is there."""
     changes: queue.SimpleQueue = queue.SimpleQueue()
@@ -73,15 +69,15 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
         try:
             while not stop.is_set():
                 tick = time.monotonic()
-                monitor.apply_requests()
-                if monitor.paused:
+                session.apply_requests()
+                if session.paused:
                     if not cam.paused:
                         cam.pause()
-                    _drain(changes, monitor, cam)
+                    _drain(changes, session, cam)
                     stop.wait(0.2)
                     continue
                 cam.check()
-                _drain(changes, monitor, cam)
+                _drain(changes, session, cam)
                 if cam.paused:
                     if tick < next_probe:
                         stop.wait(min(1.0, next_probe - tick))
@@ -94,8 +90,8 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
                 t = max(frame.t_ms, last_t + 1)
                 last_t = t
                 pose: Pose = estimator.detect(frame.rgb, t)
-                monitor.offer_frame(frame.rgb)
-                monitor.process(pose)
+                session.offer_frame(frame.rgb)
+                session.process(pose)
                 samples += 1
                 if pose.person:
                     away_since = None
@@ -104,13 +100,13 @@ def run_camera(config: Config, monitor: Monitor, open_estimator: EstimatorFactor
                     if release_s and tick - away_since >= release_s:
                         cam.pause()
                         next_probe = tick + config.camera.away_probe_s
-                stop.wait(max(0.0, monitor.interval_s() - (time.monotonic() - tick)))
+                stop.wait(max(0.0, session.interval_s() - (time.monotonic() - tick)))
         finally:
             cam.stop()
     return samples
 
 
-def _drain(changes: queue.SimpleQueue, monitor: Monitor, cam: SupervisedCamera) -> None:
+def _drain(changes: queue.SimpleQueue, session: PostureSession, cam: SupervisedCamera) -> None:
     while not changes.empty():
         state, detail = changes.get()
-        monitor.camera_changed(state, detail, cam.now_ms())
+        session.camera_changed(state, detail, cam.now_ms())

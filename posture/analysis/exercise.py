@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from posture.analysis.metrics import METRIC_NAMES
 from posture.errors import UsageError
-from posture.metrics import METRIC_NAMES
 
 _SECTIONS = {"exercise", "signal", "rules", "bounce"}
 _EXERCISE_KEYS = {"name", "title", "view", "kind", "cue"}
@@ -183,12 +183,12 @@ def load_exercise_file(path: str | Path) -> Exercise:
 
 
 def builtin_names() -> list[str]:
-    folder = resources.files("posture") / "exercises"
+    folder = resources.files("posture.analysis") / "exercises"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def builtin_exercise(name: str) -> Exercise:
     if name not in builtin_names():
         raise UsageError(f"unknown exercise {name!r}; built in: {', '.join(builtin_names())}")
-    text = (resources.files("posture") / "exercises" / f"{name}.toml").read_text("utf-8")
+    text = (resources.files("posture.analysis") / "exercises" / f"{name}.toml").read_text("utf-8")
     return parse_exercise(tomllib.loads(text))

@@ -11,13 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from posture.analysis.metrics import Metrics, View
 from posture.errors import UsageError
-from posture.metrics import Metrics, View
+from posture.paths import user_data_dir
 
 FORMAT = "posture-calibration"
 VERSION = 1
 # Metrics measured in pixels scale with the frame when the baseline came at another size.
 PIXEL_METRICS = frozenset({"shoulder_width_px", "face_width_px", "nose_y_px"})
+
+
+def default_profile_path() -> Path:
+    """Where `posture calibrate` and the dashboard save the user's baseline."""
+    return user_data_dir() / "calibration" / "default.json"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from posture.analysis.events import Alert
 from posture.config import AlertsConfig, BreaksConfig, parse_quiet_hours
-from posture.events import Alert
 
 REASON_TEXT = {
     "forward_head": "your head is forward of your shoulders",

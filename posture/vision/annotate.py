@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from posture.errors import UsageError
-from posture.pose import CONNECTIONS, Pose
+from posture.vision.pose import CONNECTIONS, Pose
 
 VISIBLE = 0.5
 BONE_RGB = (80, 220, 120)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from posture.errors import ModelError
-from posture.pose import NUM_LANDMARKS, Pose
+from posture.vision.pose import NUM_LANDMARKS, Pose
 
 # The native runtime logs model-loading chatter to stderr; keep the CLI's stderr readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -63,12 +63,15 @@ def _pick_person(candidates: list[np.ndarray]) -> int:
 class PoseEstimator:
     """Detects one person per frame. Use as a context manager so the native graph is closed.
 
-    num_poses > 1 lets us choose the largest, most central person ourselves when several are
-    in view (someone walking behind the user), instead of whichever the model ranks first.
+    In VIDEO mode with one pose (MediaPipe's default) the landmarker tracks the person from
+    frame to frame and runs its person detector only when the track is lost: several times
+    cheaper, and steadier landmarks, than detecting every frame. A bystander walking behind
+    the user cannot take over a track that is held. With num_poses > 1 (stills) the largest,
+    most central person is chosen.
     """
 
     def __init__(self, model_path: Path | str, mode: RunningMode = RunningMode.VIDEO,
-                 num_poses: int = 2, min_detection_confidence: float = 0.5,
+                 num_poses: int = 1, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5) -> None:
         if num_poses < 1:
             raise ValueError(f"num_poses must be at least 1, got {num_poses}")
@@ -137,3 +140,12 @@ def _to_pose(result: vision.PoseLandmarkerResult, timestamp_ms: int,
     world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[chosen]], np.float32)
     return Pose(timestamp_ms, image_size, lm[:, :3].copy(), world, lm[:, 3].copy(),
                 lm[:, 4].copy())
+
+
+def open_estimator(variant: str, video: bool, show_progress: bool = False) -> PoseEstimator:
+    """The verified model of this variant (fetched if missing), as an estimator for a stream
+    (video=True, tracking) or for independent stills."""
+    from posture.vision.modelstore import ensure_model
+
+    model = ensure_model(variant, show_progress=show_progress)
+    return PoseEstimator(model, RunningMode.VIDEO if video else RunningMode.IMAGE)

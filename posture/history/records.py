@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from posture.calibration import Baseline
-from posture.events import Alert, CameraStateChanged, PostureChanged, RepFinished
-from posture.metrics import Metrics
-from posture.store import HOUR_UPSERT, MINUTE_UPSERT, Row, dumps
+from posture.analysis.events import Alert, CameraStateChanged, Event, PostureChanged, RepFinished
+from posture.analysis.metrics import Metrics
+from posture.history.store import HOUR_UPSERT, MINUTE_UPSERT, Row, dumps
 
 # A sample stands for the time since the one before, up to this long (a gap is not data).
 MAX_SAMPLE_SPAN_S = 5.0
@@ -22,22 +22,23 @@ def sample_row(wall_ms: int, state: str, metrics: Metrics, reasons: tuple[str, .
                 ",".join(reasons)), droppable=True)
 
 
-def event_rows(wall_ms: int, event: object) -> list[Row]:
+def event_rows(wall_ms: int, event: Event) -> list[Row]:
     if isinstance(event, PostureChanged):
         return [Row("INSERT INTO state_changes VALUES (?, ?, ?, ?)",
                     (wall_ms, event.state, event.previous, ",".join(event.reasons)))]
     if isinstance(event, Alert):
         return [Row("INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
-                    (wall_ms, event.kind, event.title, event.message, ",".join(event.reasons)))]
+                    (wall_ms, event.alert, event.title, event.message, ",".join(event.reasons)))]
     if isinstance(event, CameraStateChanged):
         return [Row("INSERT INTO camera_events VALUES (?, ?, ?)",
                     (wall_ms, event.state, event.detail))]
     return []
 
 
-def calibration_row(wall_ms: int, name: str, baseline: Baseline) -> Row:
+def calibration_row(wall_ms: int, name: str, profile: dict[str, Any]) -> Row:
+    """profile: a Baseline's JSON form."""
     return Row("INSERT INTO calibrations (created_ms, name, profile) VALUES (?, ?, ?)",
-               (wall_ms, name, dumps(baseline.to_json())))
+               (wall_ms, name, dumps(profile)))
 
 
 def session_rows(session_id: int, started_ms: int, ended_ms: int, exercise: str | None,

@@ -1,0 +1,72 @@
+"""Arguments shared by commands, defined without importing anything heavy (`posture --help`
+must stay fast)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> None:
+    if not demo:
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--camera", metavar="ID", help="camera index or device path "
+                           "(default: camera.device from the config, 0)")
+        where.add_argument("--source", metavar="PATH",
+                           help="run on a video or landmark trace instead of a camera")
+        parser.add_argument("--baseline", metavar="PATH",
+                            help="upright baseline (default: posture.calibration from the "
+                                 "config, else the profile saved by `posture calibrate`)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="file sources: 1 plays in real time, 2 twice as fast, 0 as fast "
+                             "as possible (default: 1)")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--exercise", metavar="NAME", help="an exercise session: count reps")
+    chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml")
+    chosen.add_argument("--program", type=Path, metavar="FILE.toml")
+    parser.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="config file (default: the user config directory's)")
+    parser.add_argument("--no-history", action="store_true", help="do not write history")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="dashboard address (default 127.0.0.1; others need "
+                             "--allow-remote)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="dashboard port (default 8765; 0 picks a free one)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback --host (the access token is still needed)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not open the dashboard in a browser")
+    parser.add_argument("--no-dashboard", action="store_true", help="run without the dashboard")
+    parser.add_argument("--keep-open", action="store_true",
+                        help="file sources: keep the dashboard up after the file ends")
+
+
+def add_exercise_arguments(parser: argparse.ArgumentParser) -> None:
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--exercise", metavar="NAME",
+                        help="count repetitions of a built-in exercise (see `posture exercises`)")
+    chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
+                        help="count repetitions of an exercise defined in a TOML file")
+    chosen.add_argument("--program", type=Path, metavar="FILE.toml",
+                        help="follow a prescribed program and report adherence")
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="config file (default: the user config directory's, or "
+                             "$POSTURE_CONFIG)")
+
+
+def exercise_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The exercise or program asked for with --exercise, --exercise-file or --program."""
+    from posture.analysis.exercise import builtin_exercise, load_exercise_file
+    from posture.analysis.program import load_program
+
+    if args.exercise:
+        return {"exercise": builtin_exercise(args.exercise)}
+    if args.exercise_file:
+        return {"exercise": load_exercise_file(args.exercise_file)}
+    if args.program:
+        return {"program": load_program(args.program)}
+    return {}

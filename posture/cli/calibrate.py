@@ -1,0 +1,79 @@
+"""`posture calibrate`: sample upright sitting and save it as the baseline profile."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from posture.analysis.calibration import (
+    Baseline,
+    Calibration,
+    default_profile_path,
+    save_profile,
+)
+from posture.analysis.events import CalibrationFinished, Event
+from posture.config import Config
+from posture.errors import UsageError
+from posture.history.records import calibration_row
+from posture.history.store import Store
+from posture.live.offline import AnalyzeOptions, load_baseline
+from posture.paths import user_data_dir
+from posture.vision.estimator import open_estimator
+from posture.vision.sources import CameraSource
+
+
+def camera_id(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def calibrate(source: str | None, camera: str, seconds: float, out: Path | None,
+              options: AnalyzeOptions) -> tuple[Baseline, Path]:
+    """Build a baseline from a file or folder, or from `seconds` of camera frames, and save it."""
+    if source is not None:
+        baseline = load_baseline(source, options)
+    else:
+        baseline = _from_camera(camera_id(camera), seconds, options)
+    path = out or default_profile_path()
+    save_profile(baseline, path)
+    _remember(baseline, path, options.config)
+    return baseline, path
+
+
+def _remember(baseline: Baseline, path: Path, config: Config) -> None:
+    """Keep the calibration in the history too, so the dashboard can show when it changed."""
+    if not config.history.enabled:
+        return
+    db = Path(config.history.path).expanduser() if config.history.path else (
+        user_data_dir() / "history.sqlite3")
+    store = Store(db, config.history.retention_days)
+    store.put([calibration_row(int(time.time() * 1000), path.stem, baseline.to_json())])
+    store.close()
+
+
+class _Finished:
+    def __init__(self) -> None:
+        self.event: CalibrationFinished | None = None
+
+    def handle(self, event: Event, wall_ms: int) -> None:
+        if isinstance(event, CalibrationFinished):
+            self.event = event
+
+
+def _from_camera(camera: int | str, seconds: float, options: AnalyzeOptions) -> Baseline:
+    """The session's own live calibration, fed from the camera."""
+    print(f"sit upright and look at the screen; sampling for {seconds:g} s", file=sys.stderr)
+    finished = _Finished()
+    session = options.session((finished,))
+    session.calibration = Calibration(seconds)
+    with CameraSource(camera) as cam, open_estimator(options.variant, video=True,
+                                                     show_progress=options.show_progress) as est:
+        for frame in cam:
+            assert frame.image is not None
+            session.process(est.detect(frame.image, frame.timestamp_ms))
+            if finished.event is not None:
+                break
+    event = finished.event
+    if event is None or not event.ok or event.profile is None:
+        raise UsageError(f"calibration failed: {event.detail if event else 'camera ended'}")
+    return Baseline.from_json(event.profile, "live calibration")

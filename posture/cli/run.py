@@ -1,0 +1,144 @@
+"""The `posture run` and `posture demo` commands: wire config, sinks and the live loop."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import webbrowser
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from posture.analysis.calibration import Baseline, default_profile_path
+from posture.cli.args import exercise_options
+from posture.cli.terminal import TerminalSink
+from posture.config import Config, load_config
+from posture.errors import UsageError
+from posture.history.sink import StoreSink
+from posture.history.store import Store
+from posture.live.loop import run_camera, run_file
+from posture.live.notify import Notifier
+from posture.live.offline import AnalyzeOptions, load_baseline
+from posture.live.session import PostureSession, Sink
+from posture.paths import user_data_dir
+from posture.server.hub import LiveHub
+from posture.server.security import load_or_create_token
+from posture.server.serve import DashboardServer, is_loopback, pick_port
+from posture.vision.estimator import open_estimator
+from posture.vision.modelstore import ensure_model
+
+
+def _baseline(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
+              demo: bool) -> Baseline | None:
+    if demo:
+        path = Path(str(resources.files("posture") / "data" / "demo_baseline.json"))
+    else:
+        text = args.baseline or config.posture.calibration
+        path = Path(text).expanduser() if text else default_profile_path()
+        if not text and not path.exists():
+            return None
+    return load_baseline(path, options)
+
+
+def demo_trace() -> Path:
+    return Path(str(resources.files("posture") / "data" / "demo.jsonl.gz"))
+
+
+def run_command(args: argparse.Namespace, demo: bool = False) -> int:
+    overrides = {"camera": {"device": args.camera}} if getattr(args, "camera", None) else None
+    config = load_config(args.config, overrides=overrides)
+    if demo:
+        # Short delays so the demo shows an alert and a break reminder within minutes.
+        config = replace(config, alerts=replace(config.alerts, after_slouched_s=20.0,
+                                                cooldown_min=2.0),
+                         breaks=replace(config.breaks, sit_limit_min=1.0, break_min=0.2))
+    if args.speed < 0 or args.speed > 100:
+        raise UsageError(f"--speed must be within [0, 100], got {args.speed}")
+    options = AnalyzeOptions(variant=config.monitor.model, config=config, show_progress=False)
+    source = str(demo_trace()) if demo else args.source
+    if source is None:
+        ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
+    baseline = _baseline(args, config, options, demo)
+    history = Path(config.history.path).expanduser() if config.history.path else (
+        user_data_dir() / "history.sqlite3")
+    store = None
+    if config.history.enabled and not args.no_history:
+        store = Store(history, config.history.retention_days)
+    hub = LiveHub()
+    sinks: list[Sink] = [TerminalSink(), Notifier(config.alerts), hub]
+    if store is not None:
+        sinks.append(StoreSink(store, config.history.sample_interval_s))
+    session = PostureSession(config, baseline=baseline, sinks=sinks,
+                             profile_path=default_profile_path(), **exercise_options(args))
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = None
+    try:
+        server = None if args.no_dashboard else _start_dashboard(args, session, hub, history)
+        code = _loop(session, config, source, args.speed, store, stop)
+        if server is not None and args.keep_open and source is not None and not stop.is_set():
+            print("posture: the recording ended; the dashboard stays open (Ctrl-C to stop)",
+                  file=sys.stderr)
+            stop.wait()
+        return code
+    finally:
+        if server is not None:
+            server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: LiveHub,
+                     history: Path) -> DashboardServer:
+    from posture.server.app import create_app
+
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise UsageError(f"--host {args.host} is not a loopback address; add --allow-remote "
+                         "to serve the dashboard beyond this machine")
+    port = pick_port(args.host, args.port)
+    token = load_or_create_token(user_data_dir() / "dashboard-token")
+    extra = () if is_loopback(args.host) else (args.host,)
+    app = create_app(session, hub, history, token, port,
+                     programs_dir=user_data_dir() / "programs", extra_hosts=extra)
+    server = DashboardServer(app, args.host, port)
+    server.start()
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{'127.0.0.1' if shown == '0.0.0.0' else shown}:{port}/?token={token}"
+    print(f"posture: dashboard at {url}", file=sys.stderr)
+    if not args.no_browser and _has_display():
+        webbrowser.open(url)
+    return server
+
+
+def _has_display() -> bool:
+    """A graphical session to open a browser in (a headless Linux box has none)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _loop(session: PostureSession, config: Config, source: str | None, speed: float,
+          store: Store | None, stop: threading.Event) -> int:
+    def estimator() -> Any:
+        return open_estimator(config.monitor.model, video=True)
+
+    what = source or f"camera {config.camera.device}"
+    print(f"posture: monitoring {what}; Ctrl-C to stop", file=sys.stderr)
+    try:
+        if source is not None:
+            samples = run_file(source, session, estimator, stop, speed)
+        else:
+            samples = run_camera(config, session, estimator, stop)
+    finally:
+        session.close()
+        if store is not None:
+            store.close()
+    status = session.status()
+    print(f"posture: stopped after {samples} samples; last state {status['state']}",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,271 @@
+"""PostureSession: the one pipeline every path drives (analyze, run, demo, calibrate,
+benchmarks). Pose -> metrics -> smoothing -> slouch detector, alerts, sitting timer, rep
+counter or program -> typed events -> sinks.
+
+All analyzer state lives here and is touched from one thread (the caller of process()).
+Times are the source's t_ms; wall-clock time is session start + t_ms, so a replay produces
+the same alerts and history as the live run did.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from posture.analysis.calibration import Baseline, Calibration, save_profile
+from posture.analysis.events import (
+    CalibrationFinished,
+    CameraStateChanged,
+    Event,
+    ExerciseSessionEnded,
+    Sample,
+)
+from posture.analysis.exercise import Exercise
+from posture.analysis.metrics import Metrics, View, compute_metrics
+from posture.analysis.program import Program, SessionRunner
+from posture.analysis.repcount import RepCounter
+from posture.analysis.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
+from posture.analysis.smoothing import MetricsSmoother
+from posture.config import Config
+from posture.live.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
+from posture.vision.pose import Pose
+
+
+class Sink(Protocol):
+    """Receives every event of a session, on the session's thread, with its wall time."""
+
+    def handle(self, event: Event, wall_ms: int) -> None: ...
+
+
+def slouch_config(config: Config) -> SlouchConfig:
+    p = config.posture
+    return replace(SlouchConfig(), onset_s=p.onset_s, recover_s=p.recover_s,
+                   away_after_s=p.away_after_s)
+
+
+class PostureSession:
+    def __init__(self, config: Config, *, baseline: Baseline | None = None,
+                 sinks: Sequence[Sink] = (), exercise: Exercise | None = None,
+                 program: Program | None = None, view: View | None = None,
+                 wall_start_ms: int | None = None, profile_path: Path | None = None) -> None:
+        self.config = config
+        self.view = view
+        self.slouch = slouch_config(config)
+        self.detector = SlouchDetector(baseline, self.slouch)
+        self.smoother = MetricsSmoother()
+        self.slouch_alerts = SlouchAlerts(config.alerts)
+        self.sitting = SittingTimer(config.breaks)
+        self.sinks = list(sinks)
+        self.profile_path = profile_path
+        self.wall_start_ms = int(time.time() * 1000) if wall_start_ms is None else wall_start_ms
+        self.counter: RepCounter | None = None
+        self.runner: SessionRunner | None = None
+        self._session_start_ms = 0
+        self._start_exercise(exercise, program, 0)
+        self.paused = False
+        self.preview_enabled = False
+        self._preview: bytes | None = None
+        self.calibration: Calibration | None = None
+        self._requests: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
+        # The latest events, for tests and debugging; bounded so a day-long run stays flat.
+        self.events: deque[Event] = deque(maxlen=1000)
+        self._last_t_ms = 0
+        self._lock = threading.Lock()
+        self._status: dict[str, Any] = {"state": PostureState.UNKNOWN.value, "reasons": [],
+                                        "camera": {"state": "opening", "detail": ""},
+                                        "metrics": {}, "t_ms": None, "sitting_s": 0.0}
+        self._update_status_controls()
+
+    # --- time ------------------------------------------------------------------------------
+    def wall_ms(self, t_ms: int) -> int:
+        return self.wall_start_ms + t_ms
+
+    def minute_of_day(self, t_ms: int) -> int:
+        local = time.localtime(self.wall_ms(t_ms) / 1000)
+        return local.tm_hour * 60 + local.tm_min
+
+    @property
+    def baseline(self) -> Baseline | None:
+        return self.detector.baseline
+
+    # --- how often a live camera is sampled ------------------------------------------------
+    def interval_s(self) -> float:
+        """Seconds to the next camera sample: fast while an exercise is under way, faster
+        while slouched or a slouch is building, slow in the background. File sources are
+        analysed frame by frame instead (see posture.live.loop.run_file)."""
+        m = self.config.monitor
+        if self.counter is not None or self.runner is not None:
+            return 1.0 / m.exercise_hz
+        slouching = self.detector.state is PostureState.SLOUCHED or self.detector.pending
+        return 1.0 / (m.active_hz if slouching else m.sample_hz)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._status)
+
+    # --- the opt-in live preview: the newest frame as JPEG, in memory only -----------------
+    def offer_frame(self, rgb: np.ndarray | None) -> None:
+        if not self.preview_enabled or rgb is None:
+            self._preview = None
+            return
+        import cv2
+
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                                [cv2.IMWRITE_JPEG_QUALITY, 70])
+        self._preview = jpeg.tobytes() if ok else None
+
+    def preview_jpeg(self) -> bytes | None:
+        return self._preview if self.preview_enabled else None
+
+    # --- requests from other threads (the dashboard), applied on the session's thread ------
+    def request(self, action: str, **kwargs: Any) -> None:
+        """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
+        pause(paused)."""
+        self._requests.put((action, kwargs))
+
+    def apply_requests(self) -> None:
+        t = self._last_t_ms
+        while not self._requests.empty():
+            action, kwargs = self._requests.get()
+            if action == "calibrate":
+                self.calibration = Calibration(kwargs["seconds"])
+            elif action == "exercise":
+                self.end_exercise(t)
+                self._start_exercise(kwargs.get("exercise"), kwargs.get("program"), t)
+            elif action == "snooze":
+                self.slouch_alerts.snooze(t)
+            elif action == "pause":
+                self.paused = bool(kwargs["paused"])
+            self._update_status_controls()
+
+    def _start_exercise(self, exercise: Exercise | None, program: Program | None,
+                        t: int) -> None:
+        self.counter = RepCounter(exercise) if exercise else None
+        self.runner = SessionRunner(program) if program else None
+        self._session_start_ms = t
+
+    def _update_status_controls(self) -> None:
+        with self._lock:
+            self._status.update({
+                "paused": self.paused, "calibrated": self.detector.baseline is not None,
+                "calibrating": self.calibration is not None,
+                "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
+            if self.counter is None:
+                self._status.pop("exercise", None)
+            if self.runner is None:
+                self._status.pop("program", None)
+
+    def _calibrate(self, raw: Metrics) -> list[Event]:
+        done = self.calibration.add(raw) if self.calibration else None
+        if done is None:
+            return []
+        self.calibration = None
+        if isinstance(done, str):
+            return [CalibrationFinished(raw.timestamp_ms, False, done)]
+        self.detector.baseline = done
+        if self.profile_path is not None:
+            save_profile(done, self.profile_path)
+        self._update_status_controls()
+        return [CalibrationFinished(raw.timestamp_ms, True,
+                                    f"{done.view.value} view, {done.frames} frames",
+                                    done.to_json())]
+
+    # --- the step --------------------------------------------------------------------------
+    def judge_still(self, pose: Pose) -> tuple[Metrics, str, tuple[str, ...]]:
+        """One still image, on its own: metrics, verdict and reasons (no state over time)."""
+        metrics = compute_metrics(pose, self.view)
+        state, reasons = verdict(metrics, self.detector.baseline, self.slouch)
+        return metrics, state, reasons
+
+    def process(self, pose: Pose) -> list[Event]:
+        """Analyse one pose; hand its events, then its Sample, to every sink."""
+        t = pose.timestamp_ms
+        self._last_t_ms = t
+        self.apply_requests()
+        raw = compute_metrics(pose, self.view)
+        metrics = self.smoother.update(raw)
+        events = self._calibrate(raw)
+        events += self.detector.update(metrics)
+        state, reasons = self.detector.state.value, self.detector.reasons
+        minute = self.minute_of_day(t)
+        quiet = in_quiet_hours(self.config.alerts.quiet_hours, minute)
+        events += self.slouch_alerts.update(state, reasons, t, minute)
+        events += self.sitting.update(state != PostureState.AWAY.value and pose.person, t,
+                                      quiet)
+        if self.counter is not None:
+            events += self.counter.update(metrics)
+        if self.runner is not None:
+            events += self.runner.update(metrics)
+        status = self._update_status(t, state, reasons, metrics, pose)
+        sample = Sample(t, state, reasons, metrics, raw,
+                        self.sitting.sitting_since_ms is not None, status,
+                        pose.landmarks if pose.person else None)
+        self._emit(t, [*events, sample])
+        return events
+
+    def camera_changed(self, state: str, detail: str, t_ms: int) -> None:
+        with self._lock:
+            self._status["camera"] = {"state": state, "detail": detail}
+        self._emit(t_ms, [CameraStateChanged(t_ms, state, detail)])
+
+    def _emit(self, t: int, events: list[Event]) -> None:
+        wall = self.wall_ms(t)
+        for event in events:
+            if not isinstance(event, Sample):
+                self.events.append(event)
+            for sink in self.sinks:
+                sink.handle(event, wall)
+
+    def _update_status(self, t: int, state: str, reasons: tuple[str, ...], metrics: Metrics,
+                       pose: Pose) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "state": state, "reasons": list(reasons), "t_ms": t,
+            "view": metrics.view.value if metrics.view else None,
+            "person": pose.person, "metrics": metrics.to_json(),
+            "sitting_s": round(self.sitting.sitting_s(t), 1)}
+        if self.counter is not None:
+            status["exercise"] = {"name": self.counter.exercise.name, "reps": self.counter.reps,
+                                  "partial_reps": self.counter.partial_reps,
+                                  "phase": self.counter.phase.value}
+        if self.runner is not None:
+            step = self.runner.step
+            status["program"] = {"name": self.runner.program.name,
+                                 "exercise": step.exercise.name if step else None,
+                                 "set": self.runner.set_number,
+                                 "finished": self.runner.finished}
+        with self._lock:
+            self._status.update(status)
+            return dict(self._status)
+
+    def end_exercise(self, t: int) -> None:
+        """Close the exercise session under way, if any, with every rep it saw."""
+        events: list[Event] = []
+        if self.counter is not None:
+            events += self.counter.close(t)
+            events.append(ExerciseSessionEnded(t, self._session_start_ms,
+                                               self.counter.exercise.name, None,
+                                               tuple(self.counter.finished)))
+        if self.runner is not None:
+            events += self.runner.close(t)
+            events.append(ExerciseSessionEnded(t, self._session_start_ms, None,
+                                               self.runner.program.name,
+                                               tuple(self.runner.finished_reps()),
+                                               self.runner.adherence()))
+        self.counter = self.runner = None
+        self._emit(t, events)
+
+    def close(self) -> None:
+        """End of the session: close any exercise under way and let sinks flush."""
+        self.end_exercise(self._last_t_ms)
+        for sink in self.sinks:
+            flush = getattr(sink, "close", None)
+            if flush is not None:
+                flush()
