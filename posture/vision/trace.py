@@ -34,8 +34,9 @@ class TraceHeader:
                            "fps": self.fps, "width": self.width, "height": self.height})
 
 
-def open_text(path: Path, mode: str) -> TextIO:
+def open_text(path: str | Path, mode: str) -> TextIO:
     """Open a trace for reading ("r") or writing ("w"); .gz files are gzip-compressed."""
+    path = Path(path)
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return open(path, mode, encoding="utf-8")  # noqa: SIM115
@@ -117,7 +118,7 @@ def read_poses(fh: TextIO, path: Path, header: TraceHeader) -> Iterator[Pose]:
 class TraceWriter:
     """Writes a trace line by line; a crash leaves every frame written so far readable."""
 
-    def __init__(self, path: Path, header: TraceHeader) -> None:
+    def __init__(self, path: str | Path, header: TraceHeader) -> None:
         try:
             self._fh = open_text(path, "w")
         except OSError as exc:
