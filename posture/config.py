@@ -1,98 +1,134 @@
 """One validated configuration: a TOML file, then POSTURE_<SECTION>_<KEY> environment
-variables, then command-line flags. Unknown keys and out-of-range values are rejected with a
-message that names them; every field carries its description (README lists them all).
+variables, then command-line flags. Declared as pydantic models: unknown keys and
+out-of-range values are rejected with a message that names them; every field carries its
+bounds and description, from which the dashboard's settings page and the README's settings
+table are generated (`posture config docs --markdown`).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
 
 from posture.errors import UsageError
 from posture.paths import user_config_dir
+from posture.schema import StrictModel, explain
+
+MAX_TEXT = 1024  # longest text setting (a path, a device name), in characters
 
 
-def _f(default: Any, help: str, lo: float | None = None, hi: float | None = None,
-       choices: tuple[str, ...] | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi,
-                                            "choices": choices})
+class Section(StrictModel):
+    pass
 
 
-@dataclass(frozen=True)
-class CameraConfig:
-    device: str = _f("0", "camera index (0, 1, ...) or device path (/dev/video0)")
-    width: int = _f(640, "requested capture width in pixels", 160, 3840)
-    height: int = _f(480, "requested capture height in pixels", 120, 2160)
-    open_timeout_s: float = _f(5.0, "give up opening the camera after this long", 0.5, 60)
-    read_timeout_s: float = _f(3.0, "no frame for this long means the camera stalled", 0.5, 60)
-    max_backoff_s: float = _f(30.0, "longest wait between attempts to reopen", 1, 600)
-    release_when_away_s: float = _f(120.0, "release the camera after nobody is seen this long "
-                                           "(0 = never)", 0, 3600)
-    away_probe_s: float = _f(20.0, "while released for absence, look again every this many "
-                                   "seconds", 2, 600)
+class CameraConfig(Section):
+    device: str = Field("0", max_length=256,
+                        description="camera index (0, 1, ...) or device path (/dev/video0)")
+    width: int = Field(640, ge=160, le=3840, description="requested capture width in pixels")
+    height: int = Field(480, ge=120, le=2160, description="requested capture height in pixels")
+    open_timeout_s: float = Field(5.0, ge=0.5, le=60,
+                                  description="give up opening the camera after this long")
+    read_timeout_s: float = Field(3.0, ge=0.5, le=60,
+                                  description="no frame for this long means the camera stalled")
+    max_backoff_s: float = Field(30.0, ge=1, le=600,
+                                 description="longest wait between attempts to reopen")
+    release_when_away_s: float = Field(
+        120.0, ge=0, le=3600,
+        description="release the camera after nobody is seen this long (0 = never)")
+    away_probe_s: float = Field(
+        20.0, ge=2, le=600,
+        description="while released for absence, look again every this many seconds")
 
 
-@dataclass(frozen=True)
-class MonitorConfig:
-    sample_hz: float = _f(1.0, "background sampling rate while posture is good", 0.1, 30)
-    active_hz: float = _f(5.0, "sampling rate while slouched or during an exercise", 0.1, 30)
-    model: str = _f("full", "pose model variant", choices=("lite", "full", "heavy"))
+class MonitorConfig(Section):
+    sample_hz: float = Field(1.0, ge=0.1, le=30,
+                             description="background sampling rate while posture is good")
+    active_hz: float = Field(5.0, ge=0.1, le=30,
+                             description="sampling rate while slouched or a slouch is building")
+    exercise_hz: float = Field(30.0, ge=1, le=60,
+                               description="sampling rate during an exercise (capped by the "
+                                           "camera's frame rate)")
+    model: Literal["lite", "full", "heavy"] = Field("full", description="pose model variant")
 
 
-@dataclass(frozen=True)
-class PostureConfig:
-    onset_s: float = _f(10.0, "a deviation must last this long before posture is slouched",
-                        0, 600)
-    recover_s: float = _f(2.0, "and be gone this long before it is good again", 0, 600)
-    away_after_s: float = _f(3.0, "nobody seen this long: away", 0.5, 600)
-    calibration: str = _f("", "calibration profile (.json); empty = the saved default if any")
+class PostureConfig(Section):
+    onset_s: float = Field(10.0, ge=0, le=600, description="a deviation must last this long "
+                                                           "before posture is slouched")
+    recover_s: float = Field(2.0, ge=0, le=600,
+                             description="and be gone this long before it is good again")
+    away_after_s: float = Field(3.0, ge=0.5, le=600, description="nobody seen this long: away")
+    calibration: str = Field("", max_length=MAX_TEXT,
+                             description="calibration profile (.json); empty = the saved "
+                                         "default if any")
 
 
-@dataclass(frozen=True)
-class AlertsConfig:
-    enabled: bool = _f(True, "send slouch alerts")
-    after_slouched_s: float = _f(60.0, "alert once slouched for this long", 0, 3600)
-    cooldown_min: float = _f(15.0, "at least this long between two slouch alerts", 0, 1440)
-    snooze_min: float = _f(30.0, "how long a snooze lasts", 1, 1440)
-    quiet_hours: str = _f("", "no alerts in this local time range, e.g. 22:00-07:00")
-    sound: bool = _f(False, "also ring the terminal bell / play a sound")
-    desktop: bool = _f(True, "show desktop notifications (else terminal and dashboard only)")
+class AlertsConfig(Section):
+    enabled: bool = Field(True, description="send slouch alerts")
+    after_slouched_s: float = Field(60.0, ge=0, le=3600,
+                                    description="alert once slouched for this long")
+    cooldown_min: float = Field(15.0, ge=0, le=1440,
+                                description="at least this long between two slouch alerts")
+    snooze_min: float = Field(30.0, ge=1, le=1440, description="how long a snooze lasts")
+    quiet_hours: str = Field("", max_length=20, description="no alerts in this local time "
+                                                            "range, e.g. 22:00-07:00")
+    sound: bool = Field(False, description="also ring the terminal bell / play a sound")
+    desktop: bool = Field(True, description="show desktop notifications (else terminal and "
+                                            "dashboard only)")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value:
+            parse_quiet_hours(value)
+        return value
 
 
-@dataclass(frozen=True)
-class BreaksConfig:
-    enabled: bool = _f(True, "remind to stand up after long sitting")
-    sit_limit_min: float = _f(45.0, "continuous sitting before a reminder", 1, 480)
-    repeat_min: float = _f(10.0, "remind again after this long if still sitting", 1, 480)
-    break_min: float = _f(2.0, "away (or standing) this long counts as a break", 0.1, 60)
+class BreaksConfig(Section):
+    enabled: bool = Field(True, description="remind to stand up after long sitting")
+    sit_limit_min: float = Field(45.0, ge=1, le=480,
+                                 description="continuous sitting before a reminder")
+    repeat_min: float = Field(10.0, ge=1, le=480,
+                              description="remind again after this long if still sitting")
+    break_min: float = Field(2.0, ge=0.1, le=60,
+                             description="away (or standing) this long counts as a break")
 
 
-@dataclass(frozen=True)
-class HistoryConfig:
-    enabled: bool = _f(True, "keep a history in SQLite")
-    sample_interval_s: float = _f(1.0, "store at most one sample this often", 0.2, 60)
-    retention_days: int = _f(30, "delete raw samples older than this (rollups stay)", 1, 3650)
-    path: str = _f("", "database file; empty = history.sqlite3 in the user data directory")
+class HistoryConfig(Section):
+    enabled: bool = Field(True, description="keep a history in SQLite")
+    sample_interval_s: float = Field(1.0, ge=0.2, le=60,
+                                     description="store at most one sample this often")
+    retention_days: int = Field(30, ge=1, le=3650,
+                                description="delete raw samples older than this (rollups stay)")
+    path: str = Field("", max_length=MAX_TEXT, description="database file; empty = "
+                                                           "history.sqlite3 in the user data "
+                                                           "directory")
 
 
-@dataclass(frozen=True)
-class Config:
-    camera: CameraConfig = field(default_factory=CameraConfig)
-    monitor: MonitorConfig = field(default_factory=MonitorConfig)
-    posture: PostureConfig = field(default_factory=PostureConfig)
-    alerts: AlertsConfig = field(default_factory=AlertsConfig)
-    breaks: BreaksConfig = field(default_factory=BreaksConfig)
-    history: HistoryConfig = field(default_factory=HistoryConfig)
+class Config(Section):
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    posture: PostureConfig = Field(default_factory=PostureConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    breaks: BreaksConfig = Field(default_factory=BreaksConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        return {s.name: {f.name: getattr(getattr(self, s.name), f.name)
-                         for f in fields(getattr(self, s.name))} for s in fields(self)}
+        return self.model_dump()
+
+    def with_changes(self, changes: dict[str, dict[str, Any]]) -> Config:
+        """A copy with some values replaced (trusted values from code, not validated)."""
+        return self.model_copy(update={
+            s: getattr(self, s).model_copy(update=v) for s, v in changes.items()})
 
 
-SECTIONS = {s.name: s.default_factory for s in fields(Config)}
+SECTIONS: dict[str, type[Section]] = {
+    name: field.annotation for name, field in Config.model_fields.items()  # type: ignore[misc]
+}
 
 
 def config_path() -> Path:
@@ -101,55 +137,32 @@ def config_path() -> Path:
     return user_config_dir() / "config.toml"
 
 
-def _coerce(section: str, f: Any, raw: Any, from_text: bool) -> Any:
-    name, meta = f"{section}.{f.name}", f.metadata
-    kind = type(f.default)
+def _message(error: dict[str, Any], where: str) -> str:
+    loc = error["loc"]
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        return f"{where}: unknown section [{loc[0]}]; known: {', '.join(SECTIONS)}"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: {explain(error)}"
+    return f"config {explain(error)}"
+
+
+def validate(data: dict[str, Any], where: str, strict: bool = True) -> Config:
+    """A Config from nested plain values; strict for typed sources (TOML, JSON), lax for
+    text (environment variables)."""
     try:
-        if kind is bool:
-            if from_text:
-                if str(raw).lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError
-                value = str(raw).lower() in ("1", "true", "yes", "on")
-            elif isinstance(raw, bool):
-                value = raw
-            else:
-                raise ValueError
-        elif kind in (int, float):
-            if isinstance(raw, bool) or (not from_text and not isinstance(raw, int | float)):
-                raise ValueError
-            value = kind(float(raw)) if kind is float else int(str(raw))
+        return Config.model_validate(data, strict=strict)
+    except ValidationError as exc:
+        raise UsageError(_message(exc.errors()[0], where)) from None
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for section, table in changes.items():
+        if isinstance(table, dict) and isinstance(merged.get(section), dict):
+            merged[section].update(table)
         else:
-            if not isinstance(raw, str):
-                raise ValueError
-            value = raw
-    except ValueError:
-        raise UsageError(f"config {name}: expected a {kind.__name__}, got {raw!r}") from None
-    lo, hi, choices = meta["lo"], meta["hi"], meta["choices"]
-    if lo is not None and not lo <= value <= hi:
-        raise UsageError(f"config {name}: {value!r} is outside [{lo}, {hi}]")
-    if choices and value not in choices:
-        raise UsageError(f"config {name}: {value!r} is not one of {', '.join(choices)}")
-    if name == "alerts.quiet_hours" and value:
-        parse_quiet_hours(value)
-    return value
-
-
-def _apply(config: Config, values: dict[str, dict[str, Any]], where: str,
-           from_text: bool) -> Config:
-    for section, table in values.items():
-        if section not in SECTIONS:
-            raise UsageError(f"{where}: unknown section [{section}]; known: "
-                             f"{', '.join(SECTIONS)}")
-        if not isinstance(table, dict):
-            raise UsageError(f"{where}: [{section}] must be a table")
-        current = getattr(config, section)
-        known = {f.name: f for f in fields(current)}
-        unknown = sorted(set(table) - set(known))
-        if unknown:
-            raise UsageError(f"{where}: unknown key(s) in [{section}]: {', '.join(unknown)}")
-        changes = {k: _coerce(section, known[k], v, from_text) for k, v in table.items()}
-        config = replace(config, **{section: replace(current, **changes)})
-    return config
+            merged[section] = table
+    return merged
 
 
 def _from_env(environ: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -165,24 +178,32 @@ def _from_env(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def read_file(path: Path) -> dict[str, Any]:
+    """The values a config file sets (validated), as nested plain values; {} if no file."""
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read config ({exc})") from exc
+    validate(data, str(path))
+    return data
+
+
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None,
                 overrides: dict[str, dict[str, Any]] | None = None) -> Config:
     """File (if it exists), then environment, then overrides (from flags)."""
-    path = path or config_path()
-    config = Config()
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"{path}: cannot read config ({exc})") from exc
-        config = _apply(config, data, str(path), from_text=False)
+    data = read_file(path or config_path())
     env = _from_env(dict(os.environ) if environ is None else environ)
-    config = _apply(config, env, "environment", from_text=True)
-    return _apply(config, overrides or {}, "command line", from_text=False)
+    for section, table in env.items():
+        # Each environment variable is checked on its own, so the message names it.
+        validate({section: table}, "environment", strict=False)
+    merged = validate(merge(data, env), "environment", strict=False).model_dump()
+    return validate(merge(merged, overrides or {}), "command line")
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int]:
-    """'22:00-07:00' -> (1320, 420) minutes after midnight."""
+    """'22:00-07:00' -> (1320, 450) minutes after midnight."""
     try:
         start, end = text.split("-")
         minutes = []
@@ -193,10 +214,43 @@ def parse_quiet_hours(text: str) -> tuple[int, int]:
             minutes.append(int(hours) * 60 + int(mins))
         return minutes[0], minutes[1]
     except ValueError:
-        raise UsageError(f"config alerts.quiet_hours: {text!r} is not like 22:00-07:00") from None
+        raise ValueError(f"{text!r} is not like 22:00-07:00") from None
 
 
-def documentation() -> list[tuple[str, str, Any, str]]:
-    """(section, key, default, description) for every setting."""
-    return [(s, f.name, f.default, f.metadata["help"])
-            for s, factory in SECTIONS.items() for f in fields(factory())]
+@dataclass(frozen=True)
+class SettingDoc:
+    section: str
+    key: str
+    default: Any
+    help: str
+    type: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+def documentation() -> list[SettingDoc]:
+    """Every setting with its default, meaning, type and bounds, from the models."""
+    docs = []
+    for section, model in SECTIONS.items():
+        schema = model.model_json_schema()["properties"]
+        for key, field in model.model_fields.items():
+            prop = schema[key]
+            docs.append(SettingDoc(
+                section, key, field.default, field.description or "",
+                "choice" if "enum" in prop else prop.get("type", "string"),
+                prop.get("minimum"), prop.get("maximum"), tuple(prop.get("enum", ()))))
+    return docs
+
+
+def markdown_table() -> str:
+    """The README's settings table."""
+    rows = ["| setting | default | range | meaning |", "|---|---|---|---|"]
+    for d in documentation():
+        default = ("true" if d.default else "false") if isinstance(d.default, bool) else (
+            f'"{d.default}"' if isinstance(d.default, str) else f"{d.default:g}")
+        span = (" / ".join(d.choices) if d.choices else
+                f"{d.minimum:g} to {d.maximum:g}" if d.minimum is not None
+                and d.maximum is not None else "")
+        rows.append(f"| `{d.section}.{d.key}` | {default} | {span} | {d.help} |")
+    return "\n".join(rows)

@@ -166,6 +166,19 @@ def test_settings_round_trip(client, setup):
     assert client.get("/api/settings").json()["values"]["breaks"]["sit_limit_min"] == 30.0
 
 
+def test_saving_settings_writes_only_what_the_user_set(client, setup, monkeypatch):
+    monkeypatch.setenv("POSTURE_ALERTS_COOLDOWN_MIN", "5")
+    assert client.get("/api/settings").json()["values"]["alerts"]["cooldown_min"] == 5.0
+    response = client.put("/api/settings", json={"breaks": {"sit_limit_min": 40}},
+                          headers=ORIGIN)
+    assert response.status_code == 200, response.text
+    response = client.put("/api/settings", json={"alerts": {"sound": True}}, headers=ORIGIN)
+    assert response.json()["file"] == {"breaks": {"sit_limit_min": 40.0},
+                                       "alerts": {"sound": True}}
+    saved = (setup[4] / "config.toml").read_text()
+    assert "cooldown_min" not in saved and "camera" not in saved
+
+
 def test_controls_reach_the_monitor(client, setup):
     monitor = setup[1]
     assert client.post("/api/session", json={"exercise": "chin_tuck"}, headers=ORIGIN).is_success

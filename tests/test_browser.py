@@ -157,7 +157,7 @@ def test_report_and_settings_pages(page):
     page.screenshot(path=str(SHOTS / "report.png"), full_page=True)
     page.goto(base + "/settings")
     page.wait_for_selector("input[name='breaks.sit_limit_min']")
-    assert len(page.query_selector_all("#settings-form input")) == len(
+    assert len(page.query_selector_all("#settings-form input, #settings-form select")) == len(
         [k for s in Config().to_dict().values() for k in s])
     page.fill("input[name='monitor.sample_hz']", "500")
     page.click("#save-settings")

@@ -4,7 +4,6 @@ comes back; the monitor never crashes, reports each state, and resumes within 5 
 import contextlib
 import threading
 import time
-from dataclasses import replace
 
 import pytest
 from fakecam import FakeWorld
@@ -32,7 +31,8 @@ class FakeEstimator:
 
 @contextlib.contextmanager
 def running(world, config=FAST):
-    cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
+    cfg = Config().model_copy(update={"camera": config}).with_changes(
+        {"monitor": {"sample_hz": 5}})
     monitor, estimator, stop = PostureSession(cfg), FakeEstimator(), threading.Event()
     states = []
     camera = SupervisedCamera(0, config, opener=world.opener)
@@ -110,7 +110,7 @@ def test_camera_missing_at_start_reports_reason_then_recovers():
 
 def test_camera_released_while_nobody_is_there():
     world = FakeWorld()
-    config = replace(FAST, release_when_away_s=0.5, away_probe_s=2.0)
+    config = FAST.model_copy(update={"release_when_away_s": 0.5, "away_probe_s": 2.0})
 
     class Nobody(FakeEstimator):
         def detect(self, rgb, t_ms):
@@ -119,7 +119,8 @@ def test_camera_released_while_nobody_is_there():
             self.calls += 1
             return Pose.empty(t_ms, (64, 48))
 
-    cfg = replace(Config(), camera=config, monitor=replace(Config().monitor, sample_hz=5))
+    cfg = Config().model_copy(update={"camera": config}).with_changes(
+        {"monitor": {"sample_hz": 5}})
     monitor, estimator, stop = PostureSession(cfg), Nobody(), threading.Event()
     camera = SupervisedCamera(0, config, opener=world.opener)
     thread = threading.Thread(target=run_camera, args=(

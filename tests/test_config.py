@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import REPO, run_cli
 
-from posture.config import documentation, load_config, parse_quiet_hours
+from posture.config import Config, documentation, load_config, markdown_table, parse_quiet_hours
 from posture.errors import UsageError
 
 
@@ -30,6 +30,9 @@ def test_file_then_environment_then_flags(tmp_path):
     ("[monitor]\nsample_hz = 500\n", "monitor.sample_hz: 500"),
     ("[monitor]\nmodel = 'huge'\n", "not one of lite, full, heavy"),
     ("[alerts]\nsound = 'loud'\n", "expected a bool"),
+    ("[camera]\nwidth = nan\n", "camera.width"),
+    ("[monitor]\nsample_hz = inf\n", "monitor.sample_hz"),
+    ("[history]\nretention_days = 2.5\n", "history.retention_days"),
     ("[alerts]\nquiet_hours = '25:00-07:00'\n", "not like 22:00-07:00"),
     ("[alerts\n", "cannot read config"),
 ])
@@ -47,12 +50,16 @@ def test_bad_environment_value_named():
 
 def test_quiet_hours_parse():
     assert parse_quiet_hours("22:00-07:30") == (1320, 450)
+    with pytest.raises(ValueError, match="not like"):
+        parse_quiet_hours("7 to 9")
 
 
 def test_every_setting_is_documented_in_readme():
     readme = (REPO / "README.md").read_text()
-    missing = [f"{s}.{k}" for s, k, _, _ in documentation() if f"`{s}.{k}`" not in readme]
-    assert not missing, f"settings missing from README: {missing}"
+    assert markdown_table() in readme, "README's settings table is out of date: paste the " \
+        "output of `posture config docs --markdown`"
+    assert {f"{d.section}.{d.key}" for d in documentation()} == {
+        f"{s}.{k}" for s, table in Config().to_dict().items() for k in table}
 
 
 def test_config_cli_check_and_bad_file(tmp_path):

@@ -4,7 +4,6 @@ break reminders; history written; the same loop through the CLI."""
 import sqlite3
 import threading
 import time
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,7 +113,7 @@ def test_day_replay_alerts_breaks_and_history(day, tmp_path):
 
 def test_no_alert_in_quiet_hours(day):
     night = int(time.mktime(time.strptime("2026-11-26 23:00", "%Y-%m-%d %H:%M")) * 1000)
-    config = replace(Config(), alerts=replace(Config().alerts, quiet_hours="22:00-07:00"))
+    config = Config().with_changes({"alerts": {"quiet_hours": "22:00-07:00"}})
     monitor = PostureSession(config, wall_start_ms=night)
     run_file(day, monitor, lambda: None, threading.Event(), speed=0)
     assert not [a for a in monitor.events if isinstance(a, Alert)]
@@ -197,7 +196,7 @@ def test_notifier_always_writes_a_terminal_line():
     from posture.live.notify import Notifier
 
     out = io.StringIO()
-    notifier = Notifier(replace(Config().alerts, desktop=False, sound=True), stream=out)
+    notifier = Notifier(AlertsConfig(desktop=False, sound=True), stream=out)
     wall = int(time.mktime(time.strptime("2026-11-26 14:05", "%Y-%m-%d %H:%M")) * 1000)
     notifier.deliver(Alert(0, "slouch", "Check your posture", "Sit back."), wall)
     assert out.getvalue() == "\a[14:05] Check your posture: Sit back.\n"

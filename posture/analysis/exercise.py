@@ -39,21 +39,19 @@ Schema (every key below; unknown keys are rejected):
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
-from posture.analysis.metrics import METRIC_NAMES
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
+from posture.schema import NAME_PATTERN, StrictModel, first_error
 
-_SECTIONS = {"exercise", "signal", "rules", "bounce"}
-_EXERCISE_KEYS = {"name", "title", "view", "kind", "cue"}
-_SIGNAL_KEYS = {"metric", "direction", "rest", "end", "min_range", "enter", "exit", "full",
-                "hold_s", "min_rep_s", "max_rep_s"}
-_RULE_KEYS = {"metric", "relative", "min", "max", "fault", "cue"}
-_BOUNCE_KEYS = {"amplitude", "min_hz", "max_hz"}
+BIG = 1e6
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class FormRule:
     def broken(self, value: float | None, start: float | None) -> bool:
         if value is None or (self.relative and start is None):
             return False
-        x = value - start if self.relative else value
+        x = value - start if self.relative and start is not None else value
         return (self.min is not None and x < self.min) or (self.max is not None and x > self.max)
 
 
@@ -101,74 +99,101 @@ class Exercise:
     bounce: Bounce | None = None
 
 
-def _check_keys(table: object, allowed: set[str], where: str) -> dict:
-    if not isinstance(table, dict):
-        raise ValueError(f"[{where}] must be a table")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(f"unknown key(s) in [{where}]: {', '.join(unknown)}")
-    return table
+def _known_metric(name: str) -> str:
+    if name not in METRIC_NAMES:
+        raise ValueError(f"metric {name!r} is not one of: {', '.join(METRIC_NAMES)}")
+    return name
 
 
-def _number(table: dict, key: str, default: float | None, lo: float, hi: float,
-            where: str) -> float | None:
-    value = table.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise ValueError(f"[{where}] {key} must be a number within [{lo}, {hi}], got {value!r}")
-    return float(value)
+class ExerciseSection(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN, description="identifier, 1-40 of [a-z0-9_]")
+    title: str | None = Field(None, max_length=200)
+    view: Literal["side", "front", "any"] = Field("any", description="the view it needs")
+    kind: Literal["reps", "hold"] = "reps"
+    cue: str = Field("", max_length=500, description="one line shown when it starts")
 
 
-def _metric(table: dict, where: str) -> str:
-    metric = table.get("metric")
-    if metric not in METRIC_NAMES:
-        raise ValueError(f"[{where}] metric {metric!r} is not one of: {', '.join(METRIC_NAMES)}")
-    return metric
+class SignalSection(StrictModel):
+    metric: str = Field(description="a metric name")
+    direction: Literal["increase", "decrease"]
+    rest: float | None = Field(None, ge=-BIG, le=BIG)
+    end: float | None = Field(None, ge=-BIG, le=BIG)
+    min_range: float = Field(1.0, gt=0, le=BIG)
+    enter: float = Field(0.5, ge=0.05, le=0.95)
+    exit: float = Field(0.25, ge=0.0, le=0.9)
+    full: float = Field(0.8, ge=0.05, le=1.0)
+    hold_s: float = Field(0.0, ge=0.0, le=600.0)
+    min_rep_s: float = Field(0.6, ge=0.0, le=60.0)
+    max_rep_s: float = Field(30.0, ge=0.5, le=3600.0)
+
+    _metric = field_validator("metric")(_known_metric)
+
+    @model_validator(mode="after")
+    def _order(self) -> SignalSection:
+        if self.exit >= self.enter:
+            raise ValueError("exit must be below enter")
+        if self.min_rep_s >= self.max_rep_s:
+            raise ValueError("min_rep_s must be below max_rep_s")
+        return self
+
+
+class RuleSection(StrictModel):
+    metric: str
+    relative: bool = False
+    min: float | None = Field(None, ge=-BIG, le=BIG)
+    max: float | None = Field(None, ge=-BIG, le=BIG)
+    fault: str = Field(pattern=NAME_PATTERN)
+    cue: str = Field("", max_length=500)
+
+    _metric = field_validator("metric")(_known_metric)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> RuleSection:
+        if self.min is None and self.max is None:
+            raise ValueError("a rule needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class BounceSection(StrictModel):
+    amplitude: float = Field(0.08, gt=0, le=100)
+    min_hz: float = Field(0.7, gt=0, le=100)
+    max_hz: float = Field(3.0, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _band(self) -> BounceSection:
+        if self.min_hz >= self.max_hz:
+            raise ValueError("min_hz must be below max_hz")
+        return self
+
+
+class ExerciseFile(StrictModel):
+    exercise: ExerciseSection
+    signal: SignalSection
+    rules: list[RuleSection] = Field(default_factory=list, max_length=50)
+    bounce: BounceSection | None = None
+
+    def build(self) -> Exercise:
+        ex, sig = self.exercise, self.signal
+        return Exercise(
+            name=ex.name, title=ex.title or ex.name, metric=sig.metric,
+            direction=1.0 if sig.direction == "increase" else -1.0, view=ex.view,
+            kind=ex.kind, cue=ex.cue, rest=sig.rest, end=sig.end, min_range=sig.min_range,
+            enter=sig.enter, exit=sig.exit, full=sig.full, hold_s=sig.hold_s,
+            min_rep_s=sig.min_rep_s, max_rep_s=sig.max_rep_s,
+            rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative)
+                        for r in self.rules),
+            bounce=None if self.bounce is None else Bounce(
+                self.bounce.amplitude, self.bounce.min_hz, self.bounce.max_hz))
 
 
 def parse_exercise(data: dict) -> Exercise:
     """Validate a parsed TOML document; raise ValueError naming the bad key."""
-    _check_keys(data, _SECTIONS, "top level")
-    ex = _check_keys(data.get("exercise"), _EXERCISE_KEYS, "exercise")
-    sig = _check_keys(data.get("signal"), _SIGNAL_KEYS, "signal")
-    name = ex.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,40}", name):
-        raise ValueError(f"[exercise] name must be 1-40 of [a-z0-9_], got {name!r}")
-    choices = {"view": ("side", "front", "any"), "kind": ("reps", "hold")}
-    for key, allowed in choices.items():
-        if ex.get(key, allowed[-1] if key == "view" else "reps") not in allowed:
-            raise ValueError(f"[exercise] {key} must be one of {allowed}, got {ex.get(key)!r}")
-    direction = sig.get("direction")
-    if direction not in ("increase", "decrease"):
-        raise ValueError(f"[signal] direction must be increase or decrease, got {direction!r}")
-    big = 1e6
-    fields = {k: _number(sig, k, d, lo, hi, "signal") for k, d, lo, hi in (
-        ("rest", None, -big, big), ("end", None, -big, big), ("min_range", 1.0, 1e-6, big),
-        ("enter", 0.5, 0.05, 0.95), ("exit", 0.25, 0.0, 0.9), ("full", 0.8, 0.05, 1.0),
-        ("hold_s", 0.0, 0.0, 600.0), ("min_rep_s", 0.6, 0.0, 60.0),
-        ("max_rep_s", 30.0, 0.5, 3600.0))}
-    if fields["exit"] >= fields["enter"]:
-        raise ValueError("[signal] exit must be below enter")
-    rules = []
-    for i, rule in enumerate(data.get("rules", [])):
-        where = f"rules {i + 1}"
-        rule = _check_keys(rule, _RULE_KEYS, where)
-        if not isinstance(rule.get("fault"), str) or not isinstance(rule.get("cue", ""), str):
-            raise ValueError(f"[{where}] needs a fault name and a cue text")
-        rules.append(FormRule(_metric(rule, where), rule["fault"], rule.get("cue", ""),
-                              _number(rule, "min", None, -big, big, where),
-                              _number(rule, "max", None, -big, big, where),
-                              bool(rule.get("relative", False))))
-    bounce = None
-    if "bounce" in data:
-        b = _check_keys(data["bounce"], _BOUNCE_KEYS, "bounce")
-        bounce = Bounce(*(_number(b, k, d, 1e-6, 100.0, "bounce") for k, d in
-                          (("amplitude", 0.08), ("min_hz", 0.7), ("max_hz", 3.0))))
-    return Exercise(name=name, title=str(ex.get("title", name)), metric=_metric(sig, "signal"),
-                    direction=1.0 if direction == "increase" else -1.0,
-                    view=ex.get("view", "any"), kind=ex.get("kind", "reps"),
-                    cue=str(ex.get("cue", "")), rules=tuple(rules), bounce=bounce, **fields)
+    try:
+        return ExerciseFile.model_validate(data, strict=True).build()
+    except ValidationError as exc:
+        raise ValueError(first_error(exc)) from None
 
 
 def load_exercise_file(path: str | Path) -> Exercise:
@@ -178,7 +203,7 @@ def load_exercise_file(path: str | Path) -> Exercise:
         return parse_exercise(data)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read exercise file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
 
 

@@ -13,6 +13,7 @@ from enum import Enum
 import numpy as np
 
 from posture.analysis import geometry as geo
+from posture.analysis.registry import METRIC_NAMES, SIDE_ONLY
 from posture.vision.pose import Landmark as L
 from posture.vision.pose import Pose
 
@@ -25,19 +26,6 @@ SIDE_MIN_YAW_DEG = 60.0
 # torso near 5 head lengths and the thigh near 0.9 torso; the bounds are generous.
 TORSO_HEADS = (2.5, 10.0)
 THIGH_TORSOS = (0.3, 1.6)
-
-METRIC_NAMES = (
-    "neck_deg", "thoracic_deg", "hip_deg",
-    "head_drop", "head_pitch", "shoulder_tilt_deg",
-    "shoulder_width_px", "face_width_px", "nose_y_px", "yaw_deg",
-    "knee_deg", "head_forward", "head_tilt_deg", "ear_above_shoulder",
-    "head_side_bend_deg", "face_to_shoulders", "trunk_lift_deg", "hip_lift_deg",
-    "elbow_behind",
-)
-# Measured only in profile; from the front they are null.
-SIDE_ONLY = ("neck_deg", "thoracic_deg", "hip_deg", "head_forward", "ear_above_shoulder",
-             "head_tilt_deg", "trunk_lift_deg", "hip_lift_deg", "elbow_behind")
-
 
 class View(str, Enum):
     FRONT = "front"

@@ -16,21 +16,20 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationError, model_validator
+
 from posture.analysis.events import Event, ProgramCompleted, RepFinished, SetCompleted
 from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_file
 from posture.analysis.metrics import Metrics
 from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
-
-_PROGRAM_KEYS = {"name", "title", "prescribed_by"}
-_STEP_KEYS = {"exercise", "file", "sets", "reps", "hold_s", "rest_s"}
+from posture.schema import NAME_PATTERN, StrictModel, first_error
 
 
 @dataclass(frozen=True)
@@ -49,63 +48,59 @@ class Program:
     steps: tuple[Step, ...]
 
 
-def _int(table: dict, key: str, default: int, lo: int, hi: int, where: str) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"[{where}] {key} must be a whole number within [{lo}, {hi}], "
-                         f"got {value!r}")
-    return value
+class ProgramSection(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN, description="identifier, 1-40 of [a-z0-9_]")
+    title: str | None = Field(None, max_length=200)
+    prescribed_by: str = Field("", max_length=200)
 
 
-def _seconds(table: dict, key: str, default: float | None, where: str) -> float | None:
-    value = table.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600:
-        raise ValueError(f"[{where}] {key} must be seconds within [0, 600], got {value!r}")
-    return float(value)
+class StepSection(StrictModel):
+    exercise: str | None = Field(None, max_length=40, description="a built-in exercise")
+    file: str | None = Field(None, max_length=1024,
+                             description="an exercise file, relative to the program file")
+    sets: int = Field(1, ge=1, le=20)
+    reps: int = Field(1, ge=1, le=200, description="reps per set (holds: how many holds)")
+    hold_s: float | None = Field(None, ge=0, le=600,
+                                 description="overrides the exercise's hold")
+    rest_s: float = Field(30.0, ge=0, le=600, description="rest after each set")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StepSection:
+        if (self.exercise is None) == (self.file is None):
+            raise ValueError("needs exactly one of exercise or file")
+        return self
 
 
-def _step(raw: object, number: int, folder: Path) -> Step:
-    where = f"steps {number}"
-    if not isinstance(raw, dict):
-        raise ValueError(f"[{where}] must be a table")
-    unknown = sorted(set(raw) - _STEP_KEYS)
-    if unknown:
-        raise ValueError(f"unknown key(s) in [{where}]: {', '.join(unknown)}")
-    if ("exercise" in raw) == ("file" in raw):
-        raise ValueError(f"[{where}] needs exactly one of exercise or file")
-    exercise = (builtin_exercise(str(raw["exercise"])) if "exercise" in raw
-                else load_exercise_file(folder / str(raw["file"])))
-    hold = _seconds(raw, "hold_s", None, where)
-    if hold is not None:
-        exercise = replace(exercise, hold_s=hold)
-    return Step(exercise, _int(raw, "sets", 1, 1, 20, where), _int(raw, "reps", 1, 1, 200, where),
-                _seconds(raw, "rest_s", 30.0, where))
+class ProgramFile(StrictModel):
+    program: ProgramSection
+    steps: list[StepSection] = Field(min_length=1, max_length=50)
+
+
+def _step(spec: StepSection, folder: Path) -> Step:
+    exercise = (builtin_exercise(spec.exercise) if spec.exercise is not None
+                else load_exercise_file(folder / str(spec.file)))
+    if spec.hold_s is not None:
+        exercise = replace(exercise, hold_s=spec.hold_s)
+    return Step(exercise, spec.sets, spec.reps, spec.rest_s)
 
 
 def load_program(path: str | Path) -> Program:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        head = data.get("program")
-        if not isinstance(head, dict):
-            raise ValueError("missing [program] table")
-        unknown = sorted(set(head) - _PROGRAM_KEYS) + sorted(set(data) - {"program", "steps"})
-        if unknown:
-            raise ValueError(f"unknown key(s): {', '.join(unknown)}")
-        name = head.get("name")
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,40}", name):
-            raise ValueError(f"[program] name must be 1-40 of [a-z0-9_], got {name!r}")
-        steps = data.get("steps")
-        if not isinstance(steps, list) or not steps:
-            raise ValueError("a program needs at least one [[steps]] entry")
-        return Program(name, str(head.get("title", name)), str(head.get("prescribed_by", "")),
-                       tuple(_step(s, i + 1, path.parent) for i, s in enumerate(steps)))
+        spec = ProgramFile.model_validate(data, strict=True)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read program ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["loc"] == ("steps",) and error["type"] in ("missing", "too_short"):
+            raise UsageError(f"{path}: a program needs at least one [[steps]] entry") from None
+        raise UsageError(f"{path}: {first_error(exc)}") from None
+    head = spec.program
+    return Program(head.name, head.title or head.name, head.prescribed_by,
+                   tuple(_step(s, path.parent) for s in spec.steps))
 
 
 class SessionRunner:

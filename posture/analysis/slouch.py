@@ -8,26 +8,23 @@ is `unknown` until one is given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from enum import Enum
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
 
 from posture.analysis.calibration import Baseline
 from posture.analysis.events import PostureChanged
 from posture.analysis.metrics import Metrics, View
+from posture.analysis.registry import REASON_NAMES, PostureState
+from posture.schema import StrictModel
 
-REASONS = ("forward_head", "looking_down", "trunk_flexion", "slumped_back", "lateral_lean",
-           "too_close")
-
-
-class PostureState(str, Enum):
-    GOOD = "good"
-    SLOUCHED = "slouched"
-    AWAY = "away"
-    UNKNOWN = "unknown"
+REASONS = REASON_NAMES
 
 
-@dataclass(frozen=True)
-class SlouchConfig:
+Pair = tuple[float, float]
+
+
+class SlouchConfig(StrictModel):
     """Thresholds as (enter, exit) pairs: a reason turns on past enter and off past exit.
 
     Absolute side-view angles (no baseline):
@@ -41,37 +38,37 @@ class SlouchConfig:
     Relative thresholds (with a baseline) are changes from the calibrated upright values.
     """
 
-    neck_deg: tuple[float, float] = (30.0, 25.0)
-    trunk_deg: tuple[float, float] = (20.0, 15.0)
-    recline_deg: tuple[float, float] = (15.0, 10.0)
-    rel_neck_deg: tuple[float, float] = (10.0, 6.0)
-    rel_trunk_deg: tuple[float, float] = (10.0, 6.0)
+    neck_deg: Pair = (30.0, 25.0)
+    trunk_deg: Pair = (20.0, 15.0)
+    recline_deg: Pair = (15.0, 10.0)
+    rel_neck_deg: Pair = (10.0, 6.0)
+    rel_trunk_deg: Pair = (10.0, 6.0)
     # Head sinking in the frame, in baseline face widths (outer eye corners).
-    head_sink: tuple[float, float] = (0.35, 0.25)
+    head_sink: Pair = (0.35, 0.25)
     # Head lowered toward the shoulder line, as a fraction of shoulder width.
-    head_to_shoulders: tuple[float, float] = (0.08, 0.05)
+    head_to_shoulders: Pair = (0.08, 0.05)
     # Nose below the ears, in face widths, more than at baseline: looking down.
-    pitch: tuple[float, float] = (0.15, 0.10)
+    pitch: Pair = (0.15, 0.10)
     # Apparent size against baseline: closer than 1.15x, or farther than 0.85x.
-    closer: tuple[float, float] = (1.15, 1.10)
-    farther: tuple[float, float] = (0.85, 0.90)
-    tilt_deg: tuple[float, float] = (8.0, 5.0)
-    onset_s: float = 10.0
-    recover_s: float = 2.0
-    away_after_s: float = 3.0
-    unknown_after_s: float = 3.0
+    closer: Pair = (1.15, 1.10)
+    farther: Pair = (0.85, 0.90)
+    tilt_deg: Pair = (8.0, 5.0)
+    onset_s: float = Field(10.0, ge=0.0, le=3600.0)
+    recover_s: float = Field(2.0, ge=0.0, le=3600.0)
+    away_after_s: float = Field(3.0, ge=0.0, le=3600.0)
+    unknown_after_s: float = Field(3.0, ge=0.0, le=3600.0)
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
+    @model_validator(mode="after")
+    def _hysteresis(self) -> SlouchConfig:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
             if isinstance(value, tuple):
                 enter, leave = value
-                lower_is_worse = f.name == "farther"
+                lower_is_worse = name == "farther"
                 if (enter > leave) if lower_is_worse else (enter < leave):
-                    raise ValueError(f"{f.name}: enter threshold {enter} must be past the exit "
+                    raise ValueError(f"{name}: enter threshold {enter} must be past the exit "
                                      f"threshold {leave}")
-            elif not 0.0 <= value <= 3600.0:
-                raise ValueError(f"{f.name} must be within [0, 3600] seconds, got {value}")
+        return self
 
 
 @dataclass(frozen=True)

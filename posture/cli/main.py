@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show: effective settings; check: validate; path: the file; "
                              "docs: every setting with its meaning")
     add_config_argument(config)
+    config.add_argument("--markdown", action="store_true",
+                        help="docs: as the README's settings table")
 
     calibrate = commands.add_parser(
         "calibrate", help="save an upright baseline profile from a camera, file or folder")
@@ -207,18 +209,25 @@ def _report_lines(data: dict[str, Any]) -> list[str]:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from posture.config import config_path, documentation, load_config
+    from posture.config import config_path, documentation, load_config, markdown_table
 
+    path = args.config or config_path()
     if args.action == "path":
-        print(args.config or config_path())
+        print(path)
         return 0
     if args.action == "docs":
-        for section, key, default, help_text in documentation():
-            print(f"{section}.{key} = {default!r}\n    {help_text}")
+        if args.markdown:
+            print(markdown_table())
+            return 0
+        for d in documentation():
+            print(f"{d.section}.{d.key} = {d.default!r}\n    {d.help}")
         return 0
+    if args.config is not None and not args.config.is_file():
+        raise UsageError(f"{args.config}: no such config file")
     config = load_config(args.config)
     if args.action == "check":
-        print(f"config OK: {args.config or config_path()}")
+        where = path if path.exists() else f"defaults (no file at {path})"
+        print(f"config OK: {where}")
         return 0
     for section, values in config.to_dict().items():
         print(f"[{section}]")

@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 import webbrowser
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,9 +52,8 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
     config = load_config(args.config, overrides=overrides)
     if demo:
         # Short delays so the demo shows an alert and a break reminder within minutes.
-        config = replace(config, alerts=replace(config.alerts, after_slouched_s=20.0,
-                                                cooldown_min=2.0),
-                         breaks=replace(config.breaks, sit_limit_min=1.0, break_min=0.2))
+        config = config.with_changes({"alerts": {"after_slouched_s": 20.0, "cooldown_min": 2.0},
+                                      "breaks": {"sit_limit_min": 1.0, "break_min": 0.2}})
     if args.speed < 0 or args.speed > 100:
         raise UsageError(f"--speed must be within [0, 100], got {args.speed}")
     options = AnalyzeOptions(variant=config.monitor.model, config=config, show_progress=False)

@@ -9,16 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posture.analysis.events import Alert
+from posture.analysis.registry import REASONS, PostureState
 from posture.config import AlertsConfig, BreaksConfig, parse_quiet_hours
-
-REASON_TEXT = {
-    "forward_head": "your head is forward of your shoulders",
-    "looking_down": "you are looking down",
-    "trunk_flexion": "you are leaning forward",
-    "slumped_back": "you are slumped down in the chair",
-    "lateral_lean": "you are leaning to one side",
-    "too_close": "you are very close to the screen",
-}
 
 
 def in_quiet_hours(quiet: str, minute_of_day: int) -> bool:
@@ -47,7 +39,7 @@ class SlouchAlerts:
 
     def update(self, state: str, reasons: tuple[str, ...], t_ms: int,
                minute_of_day: int) -> list[Alert]:
-        if state != "slouched":
+        if state != PostureState.SLOUCHED.value:
             self._slouched_since, self._alerted_this_episode = None, False
             return []
         if self._slouched_since is None:
@@ -62,7 +54,8 @@ class SlouchAlerts:
         if blocked:
             return []
         self._last_alert_ms, self._alerted_this_episode = t_ms, True
-        why = "; ".join(REASON_TEXT.get(r, r) for r in reasons) or "your posture has slipped"
+        why = "; ".join(REASONS[r].text if r in REASONS else r for r in reasons) or (
+            "your posture has slipped")
         return [Alert(t_ms, "slouch", "Check your posture", f"{why.capitalize()}. "
                       "Sit back, lengthen your spine, and bring your head over your "
                       "shoulders.", reasons)]

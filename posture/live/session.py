@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,8 +46,7 @@ class Sink(Protocol):
 
 def slouch_config(config: Config) -> SlouchConfig:
     p = config.posture
-    return replace(SlouchConfig(), onset_s=p.onset_s, recover_s=p.recover_s,
-                   away_after_s=p.away_after_s)
+    return SlouchConfig(onset_s=p.onset_s, recover_s=p.recover_s, away_after_s=p.away_after_s)
 
 
 class PostureSession:

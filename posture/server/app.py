@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,16 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, model_validator
 
+from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
-from posture.config import config_path, documentation, load_config
+from posture.config import config_path, documentation, load_config, read_file
 from posture.errors import UsageError
 from posture.history import queries
 from posture.history.store import read_only
 from posture.live.session import PostureSession
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
-from posture.server.settings_file import write_config
+from posture.server.settings_file import save_settings
 
 PAGES = ("now", "exercise", "trends", "history", "settings", "report")
 
@@ -97,6 +99,10 @@ def _page(files: Path, name: str):  # noqa: ANN202
 
 def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["live"])
+
+    @router.get("/registry", summary="Metrics (unit, meaning, views), posture reasons, states")
+    def names() -> dict[str, Any]:
+        return registry.as_json()
 
     @router.get("/status", summary="The monitor's state, camera state and latest metrics")
     def status() -> dict[str, Any]:
@@ -229,16 +235,14 @@ def _settings_router(path: Path) -> APIRouter:
     @router.get("/settings", summary="Effective settings and what each one means")
     def read() -> dict[str, Any]:
         config = load_config(path)
-        return {"path": str(path), "values": config.to_dict(),
-                "docs": [{"section": s, "key": k, "default": d, "help": h}
-                         for s, k, d, h in documentation()]}
+        return {"path": str(path), "values": config.to_dict(), "saved": read_file(path),
+                "docs": [asdict(d) for d in documentation()]}
 
     @router.put("/settings", summary="Validate and save settings (applied on restart)")
     def save(changes: dict[str, dict[str, SettingsValue]]) -> dict[str, Any]:
-        config = load_config(path, overrides=changes)
-        write_config(path, config)
-        return {"saved": True, "path": str(path), "values": config.to_dict(),
-                "note": "restart posture run to apply"}
+        saved = save_settings(path, changes)
+        return {"saved": True, "path": str(path), "values": load_config(path).to_dict(),
+                "file": saved, "note": "restart posture run to apply"}
 
     return router
 

@@ -6,8 +6,14 @@ const PAGES = [["/", "now", "Now"], ["/exercise", "exercise", "Exercise"],
   ["/settings", "settings", "Settings"], ["/report", "report", "Report"]];
 const BONES = [[7, 2], [2, 0], [0, 5], [5, 8], [9, 10], [11, 12], [11, 13], [13, 15],
   [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [24, 26], [26, 28]];
-const METRIC_LABELS = {neck_deg: "Neck °", thoracic_deg: "Thoracic °", hip_deg: "Hip °",
-  head_drop: "Head height", head_pitch: "Head pitch", shoulder_tilt_deg: "Shoulder tilt °"};
+// The metrics shown on the Now page; labels, units and meanings come from /api/registry.
+const SHOWN_METRICS = ["neck_deg", "thoracic_deg", "hip_deg", "head_drop", "head_pitch", "shoulder_tilt_deg"];
+let REGISTRY = null;
+
+async function registry() {
+  REGISTRY ||= await api("/api/registry");
+  return REGISTRY;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -96,12 +102,18 @@ function addEvent(list, text) {
 function showStatus(s) {
   $("state").textContent = s.state;
   $("banner").className = `banner ${s.state}`;
-  $("reasons").textContent = (s.reasons || []).join(", ").replaceAll("_", " ");
+  const reasons = REGISTRY ? new Map(REGISTRY.reasons.map((r) => [r.name, r.text])) : new Map();
+  $("reasons").textContent = (s.reasons || []).map((r) => reasons.get(r) || r.replaceAll("_", " ")).join("; ");
+  const metrics = REGISTRY ? new Map(REGISTRY.metrics.map((m) => [m.name, m])) : new Map();
   const body = $("metrics");
   body.replaceChildren();
-  for (const [key, label] of Object.entries(METRIC_LABELS)) {
+  for (const key of SHOWN_METRICS) {
+    const info = metrics.get(key);
     const value = s.metrics ? s.metrics[key] : null;
-    const row = el("tr"); row.append(el("th", label), el("td", value ?? "–"));
+    const label = info ? `${info.label}${info.unit === "deg" ? " °" : ""}` : key;
+    const row = el("tr"); const th = el("th", label);
+    if (info) th.title = info.description;
+    row.append(th, el("td", value ?? "–"));
     body.append(row);
   }
   $("view").textContent = s.view || "–";
@@ -114,7 +126,7 @@ function showStatus(s) {
 
 function initNow() {
   const canvas = $("skeleton"), events = $("events");
-  api("/api/status").then(showStatus);
+  registry().then(() => api("/api/status")).then(showStatus);
   connectLive((m) => {
     if (m.kind === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks); }
     else if (m.kind === "posture_changed") addEvent(events, `posture ${m.state}`);
@@ -238,39 +250,62 @@ async function initHistory() {
 
 // --- Settings ----------------------------------------------------------------------------
 async function initSettings() {
+  // The form is generated from the settings models: type, bounds, choices and meaning.
   const data = await api("/api/settings");
   $("settings-path").textContent = data.path;
   const form = $("settings-form");
+  const initial = new Map();
   let section = null;
   for (const doc of data.docs) {
     if (doc.section !== section) { section = doc.section; form.append(el("h2", section)); }
     const value = data.values[doc.section][doc.key];
     const label = el("label", null, "setting");
-    const input = el("input");
+    const input = el(doc.choices.length ? "select" : "input");
     input.name = `${doc.section}.${doc.key}`;
-    if (typeof doc.default === "boolean") { input.type = "checkbox"; input.checked = value; }
-    else { input.type = typeof doc.default === "string" ? "text" : "number"; input.step = "any"; input.value = value; }
-    input.dataset.kind = typeof doc.default;
-    label.append(el("span", doc.key, "key"), input, el("small", doc.help));
+    input.dataset.kind = doc.type;
+    if (doc.choices.length) {
+      for (const choice of doc.choices) input.append(el("option", choice));
+      input.value = value;
+    } else if (doc.type === "boolean") {
+      input.type = "checkbox"; input.checked = value;
+    } else if (doc.type === "number" || doc.type === "integer") {
+      input.type = "number"; input.step = doc.type === "integer" ? "1" : "any"; input.value = value;
+      if (doc.minimum !== null) input.min = doc.minimum;
+      if (doc.maximum !== null) input.max = doc.maximum;
+    } else {
+      input.type = "text"; input.value = value;
+    }
+    initial.set(input.name, readInput(input));
+    const range = doc.minimum !== null && doc.maximum !== null ? ` (${doc.minimum} to ${doc.maximum})` : "";
+    label.append(el("span", doc.key, "key"), input, el("small", doc.help + range));
     form.append(label);
   }
   $("save-settings").onclick = async () => {
+    // Only what the user changed here is saved; the rest of the file stays as it was.
     const changes = {};
-    for (const input of form.querySelectorAll("input")) {
+    for (const input of form.querySelectorAll("input, select")) {
+      const value = readInput(input);
+      if (value === initial.get(input.name)) continue;
       const [s, k] = input.name.split(".");
-      const kind = input.dataset.kind;
-      const value = kind === "boolean" ? input.checked : kind === "number" ? Number(input.value) : input.value;
       (changes[s] ||= {})[k] = value;
     }
     try {
       await api("/api/settings", {method: "PUT", body: changes});
-      $("settings-message").textContent = "Saved. Restart posture run to apply.";
+      for (const input of form.querySelectorAll("input, select")) initial.set(input.name, readInput(input));
+      $("settings-message").textContent = Object.keys(changes).length ? "Saved. Restart posture run to apply." : "Nothing changed.";
       $("settings-message").className = "ok";
     } catch (error) {
       $("settings-message").textContent = error.message;
       $("settings-message").className = "error";
     }
   };
+}
+
+function readInput(input) {
+  const kind = input.dataset.kind;
+  if (kind === "boolean") return input.checked;
+  if (kind === "number" || kind === "integer") return input.value === "" ? null : Number(input.value);
+  return input.value;
 }
 
 // --- Report --------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The names the product speaks in: metrics (with unit, meaning and the views they are valid
+in), posture reasons and states. The dashboard, trends, report and alerts read them here
+(`GET /api/registry`) instead of repeating string literals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class PostureState(str, Enum):
+    GOOD = "good"
+    SLOUCHED = "slouched"
+    AWAY = "away"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    label: str
+    unit: str
+    description: str
+    views: tuple[str, ...]  # the views it is measured in
+
+
+ALL_VIEWS = ("front", "side", "oblique")
+PROFILE = ("side", "oblique")
+
+METRICS: dict[str, MetricInfo] = {m.name: m for m in (
+    MetricInfo("neck_deg", "Neck", "deg", "forward inclination of the shoulder-to-ear line "
+               "from vertical (0 = ear above shoulder)", PROFILE),
+    MetricInfo("thoracic_deg", "Thoracic", "deg", "forward inclination of the hip-to-shoulder "
+               "line from vertical", PROFILE),
+    MetricInfo("hip_deg", "Hip", "deg", "seated hip angle shoulder-hip-knee", PROFILE),
+    MetricInfo("head_drop", "Head height", "shoulder widths", "nose above the shoulder line",
+               ALL_VIEWS),
+    MetricInfo("head_pitch", "Head pitch", "face widths", "nose below the ears (looking down "
+               "is larger)", ALL_VIEWS),
+    MetricInfo("shoulder_tilt_deg", "Shoulder tilt", "deg", "shoulder line from horizontal",
+               ALL_VIEWS),
+    MetricInfo("shoulder_width_px", "Shoulder width", "px", "apparent shoulder width",
+               ALL_VIEWS),
+    MetricInfo("face_width_px", "Face width", "px", "outer eye corner to outer eye corner",
+               ALL_VIEWS),
+    MetricInfo("nose_y_px", "Nose height", "px", "nose row in the frame", ALL_VIEWS),
+    MetricInfo("yaw_deg", "Body yaw", "deg", "shoulder line turned out of the image plane",
+               ALL_VIEWS),
+    MetricInfo("knee_deg", "Knee", "deg", "knee angle hip-knee-ankle", ALL_VIEWS),
+    MetricInfo("head_forward", "Head forward", "head lengths", "ear in front of the "
+               "shoulder, in ear-to-nose lengths", PROFILE),
+    MetricInfo("head_tilt_deg", "Head tilt", "deg", "ear-to-nose line pitch (nodding)",
+               PROFILE),
+    MetricInfo("ear_above_shoulder", "Ear height", "head lengths", "ear above the shoulder",
+               PROFILE),
+    MetricInfo("head_side_bend_deg", "Head side bend", "deg", "eye line against the "
+               "shoulder line", ALL_VIEWS),
+    MetricInfo("face_to_shoulders", "Face to shoulders", "ratio", "face width over shoulder "
+               "width (smaller when the head retracts)", ALL_VIEWS),
+    MetricInfo("trunk_lift_deg", "Trunk lift", "deg", "hip-to-shoulder line above "
+               "horizontal", PROFILE),
+    MetricInfo("hip_lift_deg", "Hip lift", "deg", "knee-to-hip line above horizontal",
+               PROFILE),
+    MetricInfo("elbow_behind", "Elbow behind", "head lengths", "elbow behind the shoulder",
+               PROFILE),
+)}
+METRIC_NAMES = tuple(METRICS)
+SIDE_ONLY = tuple(name for name, m in METRICS.items() if "front" not in m.views)
+
+
+@dataclass(frozen=True)
+class ReasonInfo:
+    name: str
+    text: str  # how an alert says it
+
+
+REASONS: dict[str, ReasonInfo] = {r.name: r for r in (
+    ReasonInfo("forward_head", "your head is forward of your shoulders"),
+    ReasonInfo("looking_down", "you are looking down"),
+    ReasonInfo("trunk_flexion", "you are leaning forward"),
+    ReasonInfo("slumped_back", "you are slumped down in the chair"),
+    ReasonInfo("lateral_lean", "you are leaning to one side"),
+    ReasonInfo("too_close", "you are very close to the screen"),
+)}
+REASON_NAMES = tuple(REASONS)
+
+
+def as_json() -> dict[str, object]:
+    return {"metrics": [vars(m) | {"views": list(m.views)} for m in METRICS.values()],
+            "reasons": [vars(r) for r in REASONS.values()],
+            "states": [s.value for s in PostureState]}

@@ -1,0 +1,55 @@
+"""Declared, validated data: the base of every model read from a file or a request, and one
+way of turning a validation error into a one-line message that names the bad value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+NAME_PATTERN = r"^[a-z0-9_]{1,40}$"
+
+
+class StrictModel(BaseModel):
+    """Unknown keys rejected, no NaN or infinity, immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = []
+    for part in loc:
+        parts.append(f"[{part + 1}]" if isinstance(part, int) else f".{part}")
+    return "".join(parts).lstrip(".")
+
+
+def explain(error: dict[str, Any]) -> str:
+    """One pydantic error as "name: what is wrong, got value"."""
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    name = _where(loc)
+    if kind == "extra_forbidden":
+        parent = _where(loc[:-1]) or "top level"
+        return f"unknown key(s) in [{parent}]: {loc[-1]}"
+    if kind == "missing":
+        return f"{name}: missing"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "").replace("'", "")
+        return f"{name}: {value!r} is not one of {expected.replace(' or ', ', ')}"
+    if kind in ("value_error", "assertion_error"):
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return f"{name}: {message}" if name else message
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = {"int": "whole number", "str": "text", "dict": "table", "model": "table",
+                    "list": "list", "bool": "bool", "float": "float"}.get(
+            kind.split("_")[0], kind.split("_")[0])
+        return f"{name}: expected a {expected}, got {_short(value)}"
+    return f"{name}: {_short(value)} is invalid ({error['msg'].lower()})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def first_error(exc: ValidationError) -> str:
+    return explain(exc.errors()[0])
