@@ -137,7 +137,7 @@ def config_path() -> Path:
     return user_config_dir() / "config.toml"
 
 
-def _message(error: dict[str, Any], where: str) -> str:
+def _message(error: Any, where: str) -> str:
     loc = error["loc"]
     if error["type"] == "extra_forbidden" and len(loc) == 1:
         return f"{where}: unknown section [{loc[0]}]; known: {', '.join(SECTIONS)}"

@@ -23,7 +23,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return "".join(parts).lstrip(".")
 
 
-def explain(error: dict[str, Any]) -> str:
+def explain(error: Any) -> str:
     """One pydantic error as "name: what is wrong, got value"."""
     loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
     name = _where(loc)

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install_chromium.sh
 .venv/bin/ruff check .
+.venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"

@@ -14,6 +14,8 @@ from posture.live.loop import run_camera
 from posture.live.session import PostureSession
 from posture.vision.camera import SupervisedCamera, valid_frame, why_unavailable
 
+pytestmark = pytest.mark.slow
+
 FAST = CameraConfig(read_timeout_s=0.5, open_timeout_s=0.5, max_backoff_s=2.0,
                     release_when_away_s=0)
 

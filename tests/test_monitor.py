@@ -81,6 +81,7 @@ def day(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_day_replay_alerts_breaks_and_history(day, tmp_path):
     store = Store(tmp_path / "h.sqlite3")
     noon = int(time.mktime(time.strptime("2026-11-26 09:00", "%Y-%m-%d %H:%M")) * 1000)
@@ -111,6 +112,7 @@ def test_day_replay_alerts_breaks_and_history(day, tmp_path):
     assert hours[0] in (2, 3) and hours[1:] == pytest.approx((slouched_s, away_s))
 
 
+@pytest.mark.slow
 def test_no_alert_in_quiet_hours(day):
     night = int(time.mktime(time.strptime("2026-11-26 23:00", "%Y-%m-%d %H:%M")) * 1000)
     config = Config().with_changes({"alerts": {"quiet_hours": "22:00-07:00"}})
@@ -119,6 +121,7 @@ def test_no_alert_in_quiet_hours(day):
     assert not [a for a in monitor.events if isinstance(a, Alert)]
 
 
+@pytest.mark.slow
 def test_run_cli_on_trace_writes_history(day, tmp_path):
     proc = run_cli("run", "--source", str(day), "--speed", "0", "--no-dashboard",
                    env={"POSTURE_HISTORY_PATH": str(tmp_path / "cli.sqlite3"),
@@ -130,6 +133,7 @@ def test_run_cli_on_trace_writes_history(day, tmp_path):
     assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 3
 
 
+@pytest.mark.slow
 def test_demo_runs_without_camera(tmp_path):
     proc = run_cli("demo", "--speed", "0", "--no-history", "--no-browser", "--port", "0",
                    env={"POSTURE_CONFIG": str(tmp_path / "none.toml")})
@@ -138,6 +142,7 @@ def test_demo_runs_without_camera(tmp_path):
     assert "Check your posture" in proc.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_flushes_and_exits_cleanly(tmp_path):
     import os
     import signal
@@ -173,6 +178,7 @@ def test_calibrate_is_recorded_in_history(tmp_path, data_dir, model_path):
     assert row[0] == "me" and '"view":"front"' in row[1]
 
 
+@pytest.mark.slow
 def test_report_cli_after_a_run(day, tmp_path):
     import json
 

@@ -57,6 +57,7 @@ def test_retention_drops_old_samples_only(tmp_path):
     assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1
 
 
+@pytest.mark.slow
 def test_sigkill_during_heavy_writing_loses_only_the_last_moment(tmp_path):
     path = tmp_path / "h.sqlite3"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])

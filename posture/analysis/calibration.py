@@ -64,14 +64,15 @@ class Baseline:
 
 def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
     """Median of each metric over the frames with a person, in the most common view."""
-    with_person = [m for m in frames if m.person and m.view is not None]
-    if not with_person:
+    views = Counter(m.view for m in frames if m.person and m.view is not None)
+    if not views:
         raise UsageError(f"{source}: no person found in the baseline")
-    view = Counter(m.view for m in with_person).most_common(1)[0][0]
-    chosen = [m for m in with_person if m.view is view]
+    view = views.most_common(1)[0][0]
+    assert view is not None
+    chosen = [m for m in frames if m.person and m.view is view]
     values = {}
     for name in chosen[0].values:
-        series = [m.values[name] for m in chosen if m.values.get(name) is not None]
+        series = [v for m in chosen if (v := m.values.get(name)) is not None]
         if series:
             values[name] = float(statistics.median(series))
     return Baseline(view, chosen[0].image_size, values, len(chosen), source)

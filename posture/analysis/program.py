@@ -131,12 +131,13 @@ class SessionRunner:
             self._counters[self.step_index].rearm()
         counter = self._counters[self.step_index]
         events = counter.update(metrics)
-        if counter.reps - self._set_start_reps >= self.step.reps:
+        step = self.program.steps[self.step_index]
+        if counter.reps - self._set_start_reps >= step.reps:
             events += self._end_set(t)
         return events
 
     def _end_set(self, t: int) -> list[Event]:
-        step = self.step
+        step = self.program.steps[self.step_index]
         self._sets_done[self.step_index] += 1
         events: list[Event] = [SetCompleted(t, step.exercise.name, self.set_number, step.sets)]
         self._rest_until_ms = t + int(step.rest_s * 1000)

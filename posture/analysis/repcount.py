@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
-from posture.analysis.exercise import Exercise
+from posture.analysis.exercise import Bounce, Exercise
 from posture.analysis.metrics import Metrics
 
 # Without a value this long (person left, signal hidden) a rep under way ends as partial.
@@ -81,10 +81,13 @@ class RepCounter:
         return sum(not r.valid for r in self.finished)
 
     def progress(self, value: float) -> float:
-        """How far value is from rest toward the end position, as a fraction of the range."""
-        ex = self.exercise
-        span = ex.min_range if self.end is None else max(abs(self.end - self.rest), ex.min_range)
-        return (value - self.rest) * ex.direction / span
+        """How far value is from rest toward the end position, as a fraction of the range;
+        0 until the resting position is known."""
+        ex, rest = self.exercise, self.rest
+        if rest is None:
+            return 0.0
+        span = ex.min_range if self.end is None else max(abs(self.end - rest), ex.min_range)
+        return (value - rest) * ex.direction / span
 
     def update(self, metrics: Metrics) -> list[Event]:
         return self._check_view(metrics) + self._update_signal(metrics)
@@ -165,15 +168,15 @@ class RepCounter:
     def _during_rep(self, metrics: Metrics, value: float, p: float, t: int,
                     step: int) -> list[Event]:
         ex, rep = self.exercise, self._rep
+        assert rep is not None
         events: list[Event] = []
         if p > rep.depth:
             rep.depth, rep.extreme = p, value
-        broken = [r for r in ex.rules
+        broken = [(r.fault, r.cue) for r in ex.rules
                   if r.broken(metrics.get(r.metric), rep.start_values.get(r.metric))]
-        if ex.bounce is not None and self._bouncing(t, p):
+        if ex.bounce is not None and self._bouncing(t, p, ex.bounce):
             broken.append(BOUNCE_FAULT)
-        for rule in broken:
-            fault, cue = rule if isinstance(rule, tuple) else (rule.fault, rule.cue)
+        for fault, cue in broken:
             if fault not in rep.faults:
                 rep.faults.append(fault)
                 events.append(FormFault(t, ex.name, fault, cue))
@@ -189,13 +192,13 @@ class RepCounter:
             events += self._finish(t, "too_long")
         return events
 
-    def _bouncing(self, t: int, p: float) -> bool:
+    def _bouncing(self, t: int, p: float, bounce: Bounce) -> bool:
         """Oscillation of the held signal at min_hz-max_hz with at least the set amplitude."""
-        bounce = self.exercise.bounce
         self._window.append((t, p))
         while self._window and t - self._window[0][0] > BOUNCE_WINDOW_MS:
             self._window.popleft()
-        turns, last_extreme, rising = [], self._window[0][1], None
+        turns: list[int] = []
+        last_extreme, rising = self._window[0][1], None
         for tt, v in self._window:
             if rising is not False and v <= last_extreme - bounce.amplitude:
                 if rising:

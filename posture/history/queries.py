@@ -46,7 +46,7 @@ def trends(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
         "SELECT (hour + ?) / ? AS day, sum(good_s), sum(slouched_s), sum(sitting_s), "
         "sum(neck_sum), sum(neck_n), sum(thoracic_sum), sum(thoracic_n) "
         "FROM hours WHERE hour >= ? GROUP BY day", (offset_ms, DAY_MS, since))}
-    alerts = Counter()
+    alerts: Counter[tuple[int, str]] = Counter()
     for day, kind, n in conn.execute(
             "SELECT (t_ms + ?) / ? AS day, kind, count(*) FROM alerts WHERE t_ms >= ? "
             "GROUP BY day, kind", (offset_ms, DAY_MS, since)):

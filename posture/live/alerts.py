@@ -88,7 +88,8 @@ class SittingTimer:
         if self.sitting_since_ms is None:
             self.sitting_since_ms = t_ms
             self._next_reminder_ms = t_ms + int(cfg.sit_limit_min * 60_000)
-        if not cfg.enabled or quiet or t_ms < self._next_reminder_ms:
+        due = self._next_reminder_ms
+        if not cfg.enabled or quiet or due is None or t_ms < due:
             return []
         self._next_reminder_ms = t_ms + int(cfg.repeat_min * 60_000)
         minutes = round(self.sitting_s(t_ms) / 60)

@@ -48,8 +48,12 @@ def run_file(path: str | Path, session: PostureSession, open_estimator: Estimato
                 delay = start + frame.timestamp_ms / 1000 / speed - time.monotonic()
                 if delay > 0 and stop.wait(delay):
                     break
-            pose = frame.pose if frame.pose is not None else estimator.detect(
-                frame.image, frame.timestamp_ms)
+            if frame.pose is not None:
+                pose = frame.pose
+            elif estimator is not None and frame.image is not None:
+                pose = estimator.detect(frame.image, frame.timestamp_ms)
+            else:
+                continue
             session.offer_frame(frame.image)
             session.process(pose)
             samples += 1

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def _desktop_library(title: str, message: str) -> bool:
     """The maintained desktop-notifier package, when installed (pip install posture[notify])."""
     try:
-        from desktop_notifier import DesktopNotifierSync  # type: ignore[import-not-found]
+        from desktop_notifier import DesktopNotifierSync
     except ImportError:
         return False
     try:

@@ -158,7 +158,7 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
             return {"started": body.exercise}
         from posture.analysis.program import load_program
 
-        name = Path(body.program).name
+        name = Path(body.program or "").name
         if programs_dir is None or not (programs_dir / f"{name}.toml").is_file():
             raise UsageError(f"no program named {name!r}")
         monitor.request("exercise", program=load_program(programs_dir / f"{name}.toml"))

@@ -56,7 +56,7 @@ class VideoAnnotator:
                              ".avi file name")
         if not path.parent.exists():
             raise UsageError(f"{path}: folder {path.parent} does not exist")
-        fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+        fourcc = cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
         self.size = (width, height)
         self._writer = cv2.VideoWriter(str(path), fourcc, fps, self.size)
         if not self._writer.isOpened():

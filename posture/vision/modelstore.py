@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from posture.errors import ModelError, UsageError
 from posture.paths import user_data_dir
@@ -107,7 +107,7 @@ def verify(path: Path, variant: ModelVariant) -> str | None:
     return None
 
 
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
     yield from iter(lambda: stream.read(CHUNK_BYTES), b"")
 
 

@@ -95,7 +95,8 @@ class VideoSource(FrameSource):
 
     def __iter__(self) -> Iterator[Frame]:
         times = _index_timestamps_ms(self.fps)
-        bgr, index = self._first, 0
+        bgr: np.ndarray | None = self._first
+        index = 0
         while bgr is not None:
             yield Frame(index, next(times), self.path.name, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1

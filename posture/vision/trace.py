@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import numpy as np
 
@@ -38,8 +38,8 @@ def open_text(path: str | Path, mode: str) -> TextIO:
     """Open a trace for reading ("r") or writing ("w"); .gz files are gzip-compressed."""
     path = Path(path)
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")  # noqa: SIM115
+        return cast(TextIO, gzip.open(path, mode + "t", encoding="utf-8"))
+    return cast(TextIO, open(path, mode, encoding="utf-8"))  # noqa: SIM115
 
 
 def _rows(array: np.ndarray) -> str:
