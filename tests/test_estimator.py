@@ -8,6 +8,7 @@ import pytest
 
 from posture.vision.estimator import PoseEstimator, RunningMode, _pick_person
 from posture.vision.pose import NUM_LANDMARKS, Landmark
+from posture.vision.pose import Landmark as L
 from posture.vision.sources import read_image_rgb
 
 PIXEL_TOLERANCE = 15  # MediaPipe's pose_test.py DIFF_THRESHOLD, pixels
@@ -88,3 +89,32 @@ def test_pick_person_prefers_large_and_central():
 def test_estimator_rejects_bad_options(model_path, kwargs):
     with pytest.raises(ValueError):
         PoseEstimator(model_path, **kwargs)
+
+
+def test_bystander_walking_behind_does_not_take_the_track(data_dir, model_path):
+    """A real seated user (front webcam) and a real second person cut from another photo,
+    who walks across behind the user: every frame's pose stays on the user."""
+    import cv2
+    from videos import person_mask, walk_behind
+
+    user = cv2.resize(read_image_rgb(data_dir / "front_webcam" / "upright" /
+                                     "sample-1542640808958-4.jpg"), (640, 480),
+                      interpolation=cv2.INTER_CUBIC)
+    other = read_image_rgb(data_dir / "pose_reference" / "pose.jpg")
+    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
+        alone = est.detect(user, 0)
+    for height, top in ((300, 40), (420, 20)):
+        frames = walk_behind(user, person_mask(model_path, user), other,
+                             person_mask(model_path, other), 60, height, top)
+        with PoseEstimator(model_path, RunningMode.VIDEO) as est:
+            poses = [est.detect(f, i * 66) for i, f in enumerate(frames)]
+        assert all(p.person for p in poses)
+        # The nose stays on the user's (within a third of the face's width), never jumps to
+        # the passer-by, and the apparent shoulder width stays the user's.
+        face = np.linalg.norm(alone.pixels[L.LEFT_EYE_OUTER] - alone.pixels[L.RIGHT_EYE_OUTER])
+        drift = [np.linalg.norm(p.pixels[L.NOSE] - alone.pixels[L.NOSE]) for p in poses]
+        assert max(drift) < 0.35 * face, drift
+        width = [np.linalg.norm(p.pixels[L.LEFT_SHOULDER] - p.pixels[L.RIGHT_SHOULDER])
+                 for p in poses]
+        base = np.linalg.norm(alone.pixels[L.LEFT_SHOULDER] - alone.pixels[L.RIGHT_SHOULDER])
+        assert np.allclose(width, base, rtol=0.15), width

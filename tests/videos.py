@@ -56,3 +56,43 @@ def tuck_plan_frames(image_rgb: np.ndarray, pose: Pose, plan: list[tuple[float, 
             frames.append(retract_head(image_rgb, pose, value) if value > 1e-4 else image_rgb)
         level = target
     return frames
+
+
+def person_mask(model_path: Path, rgb: np.ndarray) -> np.ndarray:
+    """Where the main person is in a photo (0-1), from the pose model's segmentation."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=vision.RunningMode.IMAGE, output_segmentation_masks=True)
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                            data=np.ascontiguousarray(rgb)))
+    return np.squeeze(result.segmentation_masks[0].numpy_view()).astype(np.float32)
+
+
+def walk_behind(user: np.ndarray, user_mask: np.ndarray, other: np.ndarray,
+                other_mask: np.ndarray, frames: int, height_px: int,
+                top_px: int) -> list[np.ndarray]:
+    """A second person (cut out of another photo) walks across the frame behind the user."""
+    ys, xs = np.nonzero(other_mask > 0.5)
+    scale = height_px / (ys.max() - ys.min())
+    cut = cv2.resize(other[ys.min():ys.max(), xs.min():xs.max()], None, fx=scale, fy=scale)
+    cut_mask = cv2.resize(other_mask[ys.min():ys.max(), xs.min():xs.max()],
+                          (cut.shape[1], cut.shape[0]))
+    h, w = user.shape[:2]
+    out = []
+    for i in range(frames):
+        x0 = int(-cut.shape[1] + (w + cut.shape[1]) * i / (frames - 1))
+        layer = np.zeros_like(user, dtype=np.float32)
+        alpha = np.zeros((h, w), np.float32)
+        xa, xb = max(0, x0), min(w, x0 + cut.shape[1])
+        rows = slice(top_px, min(h, top_px + cut.shape[0]))
+        n = rows.stop - rows.start
+        if xb > xa:
+            layer[rows, xa:xb] = cut[:n, xa - x0:xb - x0]
+            alpha[rows, xa:xb] = cut_mask[:n, xa - x0:xb - x0]
+        alpha *= 1.0 - user_mask  # behind the user
+        out.append((user * (1 - alpha[..., None]) + layer * alpha[..., None]).astype(np.uint8))
+    return out
