@@ -23,6 +23,14 @@ from posture.config import CameraConfig
 
 log = logging.getLogger(__name__)
 
+# Between samples the grabber waits instead of draining the driver at the camera's frame
+# rate (30 wake-ups a second cost more CPU than the 1 Hz model call they serve). When a
+# frame is wanted it first takes what the driver queued meanwhile: a grab that returns
+# faster than FRESH_GRAB_S handed over a queued, stale frame, so it grabs again, at most
+# MAX_STALE_GRABS times (drivers queue a few buffers).
+FRESH_GRAB_S = 0.004
+MAX_STALE_GRABS = 8
+
 
 class Capture(Protocol):
     """The part of cv2.VideoCapture we use (OpenCV's names)."""
@@ -97,6 +105,7 @@ class SupervisedCamera:
         self._reopening = False
         self._generation = 0
         self._last_good = clock()
+        self._grab_since: float | None = None  # when the grab under way began
 
     # --- consumer side ---------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -112,8 +121,9 @@ class SupervisedCamera:
         if self._paused.is_set() or self._stop.is_set():
             return
         now = self._clock()
-        stuck_read = (self.state == "streaming"
-                      and now - self._last_good > 2 * self.config.read_timeout_s)
+        in_grab = self._grab_since
+        stuck_read = (self.state == "streaming" and in_grab is not None
+                      and now - in_grab > 2 * self.config.read_timeout_s)
         stuck_open = (self.state == "opening"
                       and now - self._state_since > self.config.open_timeout_s + 2)
         if stuck_read or stuck_open:
@@ -126,13 +136,14 @@ class SupervisedCamera:
     def read_fresh(self, timeout_s: float = 1.0) -> Grabbed | None:
         """A frame grabbed after this call, or None if none comes within timeout_s.
 
-        The grabber thread drains the driver's queue with grab() all the time but decodes
-        (retrieve) only when asked, so background monitoring at 1 Hz decodes one frame a
-        second, and the frame it returns is never a stale buffered one.
+        The grabber thread idles until asked, then drains what the driver queued meanwhile
+        and decodes (retrieve) only the fresh frame, so background monitoring at 1 Hz grabs
+        a few frames and decodes one a second, and never returns a stale buffered one.
         """
         with self._cond:
             wanted = self._seq + 1
             self._want = True
+            self._cond.notify_all()
             self._cond.wait_for(lambda: self._seq >= wanted or self._stop.is_set(), timeout_s)
             self._want = False
             return self._latest if self._latest is not None and self._seq >= wanted else None
@@ -141,6 +152,8 @@ class SupervisedCamera:
         """Release the device until resume()."""
         self._paused.set()
         self._wake.set()
+        with self._cond:
+            self._cond.notify_all()
 
     def resume(self) -> None:
         self._paused.clear()
@@ -164,6 +177,11 @@ class SupervisedCamera:
             self.state, self.detail, self._state_since = state, detail, self._clock()
             log.info("camera %s: %s %s", self.device, state, detail)
             self.on_state(state, detail)
+
+    def _idle_until_wanted(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._want or self._stop.is_set()
+                                or self._paused.is_set(), timeout=0.5)
 
     def _sleep(self, seconds: float) -> None:
         self._wake.wait(seconds)
@@ -220,15 +238,30 @@ class SupervisedCamera:
         """Grab until stopped, paused or stalled; True if any good frame came."""
         got_any, decode_failing = False, False
         self._last_good = self._clock()
+        stale, healthy = 0, True
         while self._alive(gen) and not self._paused.is_set():
+            if got_any and not self._want and not decode_failing:
+                self._idle_until_wanted()
+                if healthy:  # idle time is not a stall; failing time still counts
+                    self._last_good = self._clock()
+                stale = 0
+                continue
             frame = None
             try:
+                self._grab_since = started = self._clock()
                 ok = cap.grab()
+                queued = self._clock() - started < FRESH_GRAB_S
+                if ok and self._want and queued and stale < MAX_STALE_GRABS:
+                    stale += 1
+                    continue
                 if ok and self._want:
                     ok, frame = cap.retrieve()
+                    stale = 0
             except Exception as exc:  # noqa: BLE001 - a driver error must not kill the thread
                 log.warning("camera %s: read failed: %s", self.device, exc)
                 ok = False
+            finally:
+                self._grab_since = None
             now = self._clock()
             garbage = ok and frame is not None and not valid_frame(frame)
             if not self._alive(gen):
@@ -237,6 +270,7 @@ class SupervisedCamera:
                 decode_failing = garbage
             # While a frame is wanted, or decoding has been failing, only a good decoded
             # frame counts as progress.
+            healthy = ok and not garbage
             if ok and not garbage and (frame is not None
                                        or not (self._want or decode_failing)):
                 self._last_good, got_any = now, True
