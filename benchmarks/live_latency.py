@@ -31,7 +31,7 @@ from synthetic import side_pose  # noqa: E402
 from posture.config import Config  # noqa: E402
 from posture.history import queries  # noqa: E402
 from posture.history.store import MIGRATIONS, connect  # noqa: E402
-from posture.live.session import Monitor  # noqa: E402
+from posture.live.session import PostureSession  # noqa: E402
 from posture.server.app import create_app  # noqa: E402
 from posture.server.hub import LiveHub  # noqa: E402
 from posture.server.serve import DashboardServer, pick_port  # noqa: E402
@@ -41,7 +41,7 @@ TOKEN = "b" * 43
 
 def latency(samples: int, tmp: Path) -> list[float]:
     hub = LiveHub(max_hz=15)
-    monitor = Monitor(Config(), publish=hub.publish)
+    monitor = PostureSession(Config(), sinks=[hub])
     port = pick_port("127.0.0.1", 0)
     server = DashboardServer(create_app(monitor, hub, tmp / "h.sqlite3", TOKEN, port),
                              "127.0.0.1", port)
@@ -57,7 +57,7 @@ def latency(samples: int, tmp: Path) -> list[float]:
             ready.set()
             while len(received) < samples:
                 message = json.loads(ws.recv(timeout=10))
-                if message.get("type") == "sample" and message.get("t_ms") is not None:
+                if message.get("kind") == "sample" and message.get("t_ms") is not None:
                     received[message["t_ms"]] = time.perf_counter()
 
     thread = threading.Thread(target=client, daemon=True)

@@ -22,8 +22,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from synthetic import jittered, side_pose  # noqa: E402
 
 from posture.config import Config  # noqa: E402
+from posture.history.sink import StoreSink  # noqa: E402
 from posture.history.store import Store  # noqa: E402
-from posture.live.session import Monitor  # noqa: E402
+from posture.live.session import PostureSession  # noqa: E402
 from posture.vision.pose import Pose  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     upright, slouched = side_pose(12, 3, 95), side_pose(40, 3, 95)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "h.sqlite3")
-        monitor = Monitor(Config(), store=store)
+        monitor = PostureSession(Config(), sinks=[StoreSink(store)])
         marks = {}
         for i in range(args.samples):
             t = i * 1000  # one sample a second: 100,000 samples is about 28 hours

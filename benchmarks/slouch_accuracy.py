@@ -17,13 +17,14 @@ from synthetic import profile_from_world  # noqa: E402
 
 from posture.analysis.calibration import baseline_from_metrics  # noqa: E402
 from posture.analysis.metrics import compute_metrics  # noqa: E402
-from posture.analysis.slouch import verdict  # noqa: E402
 from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.config import Config  # noqa: E402
+from posture.live.session import PostureSession  # noqa: E402
 from posture.vision.estimator import PoseEstimator, RunningMode  # noqa: E402
 from posture.vision.modelstore import ensure_model  # noqa: E402
 from posture.vision.sources import read_image_rgb  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "front_webcam"
+DATA = REPO / "tests" / "data" / "front_webcam"
 BASELINE = ("sample-1542640808958-0.jpg", "sample-1542640808958-1.jpg",
             "sample-1542640808958-2.jpg")
 SIDE = [((0, 0), "good"), ((5, 0), "good"), ((-5, 0), "good"), ((0, -5), "good"),
@@ -45,18 +46,19 @@ def report(title: str, table: Counter) -> None:
 def main() -> None:
     quiet_native_logs()
     poses = {}
-    with PoseEstimator(ensure_model(), RunningMode.IMAGE) as est:
+    with PoseEstimator(ensure_model("full"), RunningMode.IMAGE) as est:
         for folder, label in (("upright", "good"), ("slouching", "slouched")):
             for path in sorted((DATA / folder).glob("*.jpg")):
                 poses[(label, path.name)] = est.detect(read_image_rgb(path), 0)
     baseline = baseline_from_metrics(
         [compute_metrics(poses[("good", n)]) for n in BASELINE], "3 upright images")
-    front = Counter()
+    calibrated, plain = PostureSession(Config(), baseline=baseline), PostureSession(Config())
+    front: Counter[tuple[str, str]] = Counter()
     for (label, name), pose in poses.items():
         if not (label == "good" and name in BASELINE):
-            front[(label, verdict(compute_metrics(pose), baseline)[0])] += 1
+            front[(label, calibrated.judge_still(pose)[1])] += 1
     report("front webcam, baseline = 3 upright images, judged: the other 26", front)
-    side = Counter()
+    side: Counter[tuple[str, str]] = Counter()
     for (label, _), pose in poses.items():
         if label != "good":
             continue
@@ -64,7 +66,7 @@ def main() -> None:
             for (neck, trunk), truth in SIDE:
                 turned = profile_from_world(pose, facing, neck_flex_deg=neck,
                                             trunk_flex_deg=trunk)
-                side[(truth, verdict(compute_metrics(turned), None)[0])] += 1
+                side[(truth, plain.judge_still(turned)[1])] += 1
     report("side views from real 3-D landmarks, no baseline", side)
 
 

@@ -30,7 +30,7 @@ from posture.vision.estimator import PoseEstimator, RunningMode  # noqa: E402
 from posture.vision.modelstore import ensure_model  # noqa: E402
 from posture.vision.sources import read_image_rgb  # noqa: E402
 
-PHOTOS = REPO.parent / "shared" / "data" / "front_webcam"
+PHOTOS = REPO / "tests" / "data" / "front_webcam"
 FPS = 3
 SIZE = 448
 
