@@ -148,4 +148,8 @@ def open_estimator(variant: str, video: bool, show_progress: bool = False) -> Po
     from posture.vision.modelstore import ensure_model
 
     model = ensure_model(variant, show_progress=show_progress)
-    return PoseEstimator(model, RunningMode.VIDEO if video else RunningMode.IMAGE)
+    if video:
+        return PoseEstimator(model, RunningMode.VIDEO)
+    # A still is detected from scratch anyway: look for two people and keep the largest,
+    # most central one.
+    return PoseEstimator(model, RunningMode.IMAGE, num_poses=2)
