@@ -148,7 +148,12 @@ class Store:
         last_retention = time.monotonic()
         done = False
         while not done:
-            batch: list[Row] = []
+            # Sleep until there is something to write (no idle wake-ups), then gather what
+            # comes within flush_s into one transaction.
+            first = self._queue.get()
+            if first is None:
+                break
+            batch: list[Row] = [first]
             deadline = time.monotonic() + self.flush_s
             while time.monotonic() < deadline:
                 try:

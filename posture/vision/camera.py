@@ -181,7 +181,7 @@ class SupervisedCamera:
     def _idle_until_wanted(self) -> None:
         with self._cond:
             self._cond.wait_for(lambda: self._want or self._stop.is_set()
-                                or self._paused.is_set(), timeout=0.5)
+                                or self._paused.is_set(), timeout=5.0)
 
     def _sleep(self, seconds: float) -> None:
         self._wake.wait(seconds)
