@@ -255,9 +255,11 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
              f"view {result['view']}",
              "  slouched " + ("n/a" if fraction is None else f"{fraction * 100:.0f}%")
              + " of judged time"]
-    lines += [f"  {step['t_s']:8.2f} s  {step['state']}"
-              + (f" ({', '.join(step['reasons'])})" if step["reasons"] else "")
-              for step in posture["timeline"]]
+    moments = [(step["t_s"], step["state"] + (f" ({', '.join(step['reasons'])})"
+                                             if step["reasons"] else ""))
+               for step in posture["timeline"]]
+    moments += [(alert["t_s"], f"alert: {alert['title']}") for alert in posture["alerts"]]
+    lines += [f"  {t:8.2f} s  {text}" for t, text in sorted(moments, key=lambda m: m[0])]
     if "exercise" in result:
         ex = result["exercise"]
         lines.append(f"  {ex['name']}: {ex['reps']} reps, {ex['partial_reps']} partial")
