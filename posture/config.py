@@ -16,8 +16,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from posture.errors import UsageError
+from posture.files import history_path_problem
 from posture.paths import user_config_dir
-from posture.schema import StrictModel, explain
+from posture.schema import StrictModel, Text, explain
 
 MAX_TEXT = 1024  # longest text setting (a path, a device name), in characters
 
@@ -27,7 +28,7 @@ class Section(StrictModel):
 
 
 class CameraConfig(Section):
-    device: str = Field("0", max_length=256,
+    device: Text = Field("0", max_length=256,
                         description="camera index (0, 1, ...) or device path (/dev/video0)")
     width: int = Field(640, ge=160, le=3840, description="requested capture width in pixels")
     height: int = Field(480, ge=120, le=2160, description="requested capture height in pixels")
@@ -62,7 +63,7 @@ class PostureConfig(Section):
     recover_s: float = Field(2.0, ge=0, le=600,
                              description="and be gone this long before it is good again")
     away_after_s: float = Field(3.0, ge=0.5, le=600, description="nobody seen this long: away")
-    calibration: str = Field("", max_length=MAX_TEXT,
+    calibration: Text = Field("", max_length=MAX_TEXT,
                              description="calibration profile (.json); empty = the saved "
                                          "default if any")
 
@@ -74,7 +75,7 @@ class AlertsConfig(Section):
     cooldown_min: float = Field(15.0, ge=0, le=1440,
                                 description="at least this long between two slouch alerts")
     snooze_min: float = Field(30.0, ge=1, le=1440, description="how long a snooze lasts")
-    quiet_hours: str = Field("", max_length=20, description="no alerts in this local time "
+    quiet_hours: Text = Field("", max_length=20, description="no alerts in this local time "
                                                             "range, e.g. 22:00-07:00")
     sound: bool = Field(False, description="also ring the terminal bell / play a sound")
     desktop: bool = Field(True, description="show desktop notifications (else terminal and "
@@ -99,12 +100,21 @@ class BreaksConfig(Section):
 
 
 class HistoryConfig(Section):
+    @field_validator("path")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        if value:
+            problem = history_path_problem(Path(value).expanduser())
+            if problem:
+                raise ValueError(f"{value!r}: {problem}")
+        return value
+
     enabled: bool = Field(True, description="keep a history in SQLite")
     sample_interval_s: float = Field(1.0, ge=0.2, le=60,
                                      description="store at most one sample this often")
     retention_days: int = Field(30, ge=1, le=3650,
                                 description="delete raw samples older than this (rollups stay)")
-    path: str = Field("", max_length=MAX_TEXT, description="database file; empty = "
+    path: Text = Field("", max_length=MAX_TEXT, description="database file; empty = "
                                                            "history.sqlite3 in the user data "
                                                            "directory")
 

@@ -3,11 +3,26 @@ way of turning a validation error into a one-line message that names the bad val
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 NAME_PATTERN = r"^[a-z0-9_]{1,40}$"
+
+
+def _plain_text(value: str) -> str:
+    """Text a file can hold: encodable as UTF-8 (no lone surrogates), no control characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains characters that are not valid Unicode text") from None
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+# A string setting or label: checked as above (length limits are set per field).
+Text = Annotated[str, AfterValidator(_plain_text)]
 
 
 class StrictModel(BaseModel):

@@ -164,3 +164,17 @@ def test_report_and_settings_pages(page):
     expect(page.locator("#settings-message")).to_have_class("error")
     assert "monitor.sample_hz" in page.locator("#settings-message").inner_text()
     page.screenshot(path=str(SHOTS / "settings.png"), full_page=True)
+
+
+def test_api_docs_work_offline_under_the_csp(page):
+    base = "/".join(page.url.split("/")[:3])
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text
+            else None)
+    page.on("request", lambda r: refused.append(r.url) if not r.url.startswith(base) and
+            not r.url.startswith("data:") else None)
+    page.goto(base + "/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("posture dashboard")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert not refused, refused
+    page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)

@@ -49,7 +49,7 @@ def test_reader_yields_poses_in_order():
 
 @pytest.mark.parametrize("bad_line, message", [
     ('{"t_ms": 0, "landmarks": [[0, 0, 0, 1, 1]], "world": null}', "33 rows"),
-    ('{"t_ms": "zero", "landmarks": null}', "integer"),
+    ('{"t_ms": "zero", "landmarks": null}', "whole number"),
     ("not json", "bad trace line"),
 ])
 def test_reader_rejects_bad_lines_with_line_number(bad_line, message):

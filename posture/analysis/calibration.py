@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
 
 from posture.analysis.metrics import Metrics, View
+from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
+from posture.files import private_dir, write_text_atomic
 from posture.paths import user_data_dir
+from posture.schema import StrictModel, first_error
 
 FORMAT = "posture-calibration"
 VERSION = 1
@@ -50,16 +54,36 @@ class Baseline:
                 "source": self.source, "metrics": self.values}
 
     @classmethod
-    def from_json(cls, data: dict, where: str) -> Baseline:
+    def from_json(cls, data: object, where: str) -> Baseline:
         try:
-            if data.get("format") != FORMAT or data.get("version") != VERSION:
-                raise ValueError(f"not a {FORMAT} version {VERSION} file")
-            width, height = (int(v) for v in data["image_size"])
-            values = {str(k): float(v) for k, v in data["metrics"].items() if v is not None}
-            return cls(View(data["view"]), (width, height), values, int(data["frames"]),
-                       str(data.get("source", "")))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise UsageError(f"{where}: not a calibration profile ({exc})") from exc
+            profile = ProfileFile.model_validate(data, strict=True)
+        except ValidationError as exc:
+            raise UsageError(f"{where}: not a calibration profile ({first_error(exc)})"
+                             ) from None
+        values = {k: v for k, v in profile.metrics.items() if v is not None}
+        width, height = profile.image_size
+        return cls(View(profile.view), (width, height), values, profile.frames, profile.source)
+
+
+class ProfileFile(StrictModel):
+    """A saved baseline, as read back: every value bounded and finite."""
+
+    format: Literal["posture-calibration"]
+    version: Literal[1]
+    view: Literal["front", "side", "oblique"]
+    image_size: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(min_length=2,
+                                                                       max_length=2)
+    frames: int = Field(ge=1, le=10_000_000)
+    source: str = Field("", max_length=4096)
+    metrics: dict[str, Annotated[float, Field(ge=-1e6, le=1e6)] | None]
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, metrics: dict[str, float | None]) -> dict[str, float | None]:
+        unknown = sorted(set(metrics) - set(METRIC_NAMES))
+        if unknown:
+            raise ValueError(f"unknown metric(s): {', '.join(unknown[:5])}")
+        return metrics
 
 
 def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
@@ -79,17 +103,11 @@ def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
 
 
 def save_profile(baseline: Baseline, path: Path) -> None:
-    """Write the profile atomically: a crash leaves the old profile or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(baseline.to_json(), fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Write the profile atomically (a crash leaves the old profile or the new one),
+    readable by the user only; the default folder is created private."""
+    if path == default_profile_path():
+        private_dir(path.parent)
+    write_text_atomic(path, json.dumps(baseline.to_json(), indent=2), private=True)
 
 
 def load_profile(path: Path) -> Baseline:

@@ -49,7 +49,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
-from posture.schema import NAME_PATTERN, StrictModel, first_error
+from posture.schema import NAME_PATTERN, StrictModel, Text, first_error
 
 BIG = 1e6
 
@@ -107,10 +107,10 @@ def _known_metric(name: str) -> str:
 
 class ExerciseSection(StrictModel):
     name: str = Field(pattern=NAME_PATTERN, description="identifier, 1-40 of [a-z0-9_]")
-    title: str | None = Field(None, max_length=200)
+    title: Text | None = Field(None, max_length=200)
     view: Literal["side", "front", "any"] = Field("any", description="the view it needs")
     kind: Literal["reps", "hold"] = "reps"
-    cue: str = Field("", max_length=500, description="one line shown when it starts")
+    cue: Text = Field("", max_length=500, description="one line shown when it starts")
 
 
 class SignalSection(StrictModel):
@@ -143,7 +143,7 @@ class RuleSection(StrictModel):
     min: float | None = Field(None, ge=-BIG, le=BIG)
     max: float | None = Field(None, ge=-BIG, le=BIG)
     fault: str = Field(pattern=NAME_PATTERN)
-    cue: str = Field("", max_length=500)
+    cue: Text = Field("", max_length=500)
 
     _metric = field_validator("metric")(_known_metric)
 

@@ -7,6 +7,7 @@ times with high visibility, so visibility alone is not trusted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -113,13 +114,21 @@ def compute_metrics(pose: Pose, view: View | None = None,
         b.values["yaw_deg"] = geo.yaw_deg(pose.world[L.LEFT_SHOULDER],
                                           pose.world[L.RIGHT_SHOULDER])
     view = view or detect_view(pose)
-    _front_metrics(b)
-    _knee_metric(b)
+    groups: list[Callable[[_Builder], None]] = [_front_metrics, _knee_metric]
     if view is View.FRONT:
         for name in SIDE_ONLY:
             b.skip(name, "not measurable from the front")
     else:
-        _side_metrics(b, pose)
+        groups.append(lambda builder: _side_metrics(builder, pose))
+    for group in groups:
+        try:
+            group(b)
+        except ValueError:
+            # Landmarks fallen onto each other (a zero-length segment): what was measured
+            # stands, the rest of the group is missing, never an exception.
+            for name, value in b.values.items():
+                if value is None and name not in b.missing:
+                    b.skip(name, "degenerate pose: landmarks on top of each other")
     return Metrics(pose.timestamp_ms, True, view, pose.image_size, b.values, b.missing)
 
 
@@ -133,7 +142,8 @@ def _front_metrics(b: _Builder) -> None:
     if not b.blocked("shoulder_width_px", *shoulders):
         width = geo.distance_px(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
         v["shoulder_width_px"] = width
-        v["shoulder_tilt_deg"] = geo.tilt_deg(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
+        if width > 0:
+            v["shoulder_tilt_deg"] = geo.tilt_deg(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
         if width > 0 and not b.blocked("head_drop", L.NOSE):
             mid_y = (px[L.LEFT_SHOULDER][1] + px[L.RIGHT_SHOULDER][1]) / 2
             v["head_drop"] = float((mid_y - px[L.NOSE][1]) / width)

@@ -29,7 +29,7 @@ from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_
 from posture.analysis.metrics import Metrics
 from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
-from posture.schema import NAME_PATTERN, StrictModel, first_error
+from posture.schema import NAME_PATTERN, StrictModel, Text, first_error
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ class Program:
 
 class ProgramSection(StrictModel):
     name: str = Field(pattern=NAME_PATTERN, description="identifier, 1-40 of [a-z0-9_]")
-    title: str | None = Field(None, max_length=200)
-    prescribed_by: str = Field("", max_length=200)
+    title: Text | None = Field(None, max_length=200)
+    prescribed_by: Text = Field("", max_length=200)
 
 
 class StepSection(StrictModel):

@@ -31,15 +31,29 @@ def add_run_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> No
     parser.add_argument("--host", default="127.0.0.1",
                         help="dashboard address (default 127.0.0.1; others need "
                              "--allow-remote)")
-    parser.add_argument("--port", type=int, default=8765,
+    parser.add_argument("--port", type=port_number, default=8765,
                         help="dashboard port (default 8765; 0 picks a free one)")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a non-loopback --host (the access token is still needed)")
+    parser.add_argument("--allow-host", action="append", metavar="NAME",
+                        help="with --allow-remote: another Host name the dashboard answers "
+                             "to (repeatable); this machine's names and addresses always are")
     parser.add_argument("--no-browser", action="store_true",
                         help="do not open the dashboard in a browser")
     parser.add_argument("--no-dashboard", action="store_true", help="run without the dashboard")
     parser.add_argument("--keep-open", action="store_true",
                         help="file sources: keep the dashboard up after the file ends")
+
+
+def port_number(text: str) -> int:
+    """A TCP port for argparse: 0 (pick a free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be within [0, 65535], got {value}")
+    return value
 
 
 def add_exercise_arguments(parser: argparse.ArgumentParser) -> None:

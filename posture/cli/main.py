@@ -275,8 +275,11 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from posture.cli.args import exercise_options
     from posture.config import load_config
+    from posture.files import refuse_overwriting_inputs
     from posture.live.offline import AnalyzeOptions, analyze_path, load_baseline
 
+    refuse_overwriting_inputs([args.path, args.baseline], [("--landmarks", args.landmarks),
+                                                           ("--annotate", args.annotate)])
     options = AnalyzeOptions(variant=args.variant, landmarks_out=args.landmarks,
                              annotate_out=args.annotate, show_progress=not args.quiet,
                              view=_view(args.view), config=load_config(args.config),

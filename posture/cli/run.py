@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
+import socket
 import sys
 import threading
 import webbrowser
@@ -27,6 +29,7 @@ from posture.paths import user_data_dir
 from posture.server.hub import LiveHub
 from posture.server.security import load_or_create_token
 from posture.server.serve import DashboardServer, is_loopback, pick_port
+from posture.vision.camera import device_of, probe
 from posture.vision.estimator import open_estimator
 from posture.vision.modelstore import ensure_model
 
@@ -54,12 +57,13 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
         # Short delays so the demo shows an alert and a break reminder within minutes.
         config = config.with_changes({"alerts": {"after_slouched_s": 20.0, "cooldown_min": 2.0},
                                       "breaks": {"sit_limit_min": 1.0, "break_min": 0.2}})
-    if args.speed < 0 or args.speed > 100:
-        raise UsageError(f"--speed must be within [0, 100], got {args.speed}")
     options = AnalyzeOptions(variant=config.monitor.model, config=config, show_progress=False)
     source = str(demo_trace()) if demo else args.source
+    if not (math.isfinite(args.speed) and 0 <= args.speed <= 100):
+        raise UsageError(f"--speed must be within [0, 100], got {args.speed}")
     if source is None:
         ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
+        probe(device_of(config.camera.device), config.camera)  # exit 4 for a wrong camera
     baseline = _baseline(args, config, options, demo)
     history = Path(config.history.path).expanduser() if config.history.path else (
         user_data_dir() / "history.sqlite3")
@@ -100,7 +104,7 @@ def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: Liv
                          "to serve the dashboard beyond this machine")
     port = pick_port(args.host, args.port)
     token = load_or_create_token(user_data_dir() / "dashboard-token")
-    extra = () if is_loopback(args.host) else (args.host,)
+    extra = () if is_loopback(args.host) else own_host_names(args.host, args.allow_host)
     app = create_app(session, hub, history, token, port,
                      programs_dir=user_data_dir() / "programs", extra_hosts=extra)
     server = DashboardServer(app, args.host, port)
@@ -111,6 +115,22 @@ def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: Liv
     if not args.no_browser and _has_display():
         webbrowser.open(url)
     return server
+
+
+def own_host_names(host: str, allowed: list[str] | None) -> tuple[str, ...]:
+    """The Host names a remote dashboard answers to: the bound address (unless it is the
+    wildcard), this machine's names and addresses, and any given with --allow-host."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    if host not in ("0.0.0.0", "::"):
+        names.add(host)
+    for name in list(names):
+        try:
+            names.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
+        except OSError:
+            continue
+    names.update(allowed or ())
+    return tuple(sorted(f"[{n}]" if ":" in n and not n.startswith("[") else n.lower()
+                        for n in names if n))
 
 
 def _has_display() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -17,7 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from posture.errors import UsageError
+from posture.files import history_path_problem, private_dir
+
 log = logging.getLogger(__name__)
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -81,15 +86,27 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False,
-                           isolation_level=None)
+    """Open (creating it readable by the user only, in a private folder) and migrate."""
+    problem = history_path_problem(path)
+    if problem:
+        raise UsageError(f"history {path}: {problem}")
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False,
+                               isolation_level=None)
+        _setup(conn)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"history {path}: cannot open ({exc})") from exc
+    return conn
+
+
+def _setup(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode: a power cut may lose the last commit, never consistency.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     migrate(conn)
-    return conn
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from posture.analysis.metrics import Metrics, View
 from posture.analysis.program import Program
 from posture.config import Config
 from posture.errors import UsageError
+from posture.files import check_output_file, refuse_overwriting_inputs
 from posture.live.session import PostureSession, Sink
 from posture.live.summary import SummarySink
 from posture.progress import Progress
@@ -87,11 +88,18 @@ def load_baseline(path: str | Path, options: AnalyzeOptions) -> Baseline:
 
 
 def analyze_path(path: str | Path, options: AnalyzeOptions = AnalyzeOptions()) -> dict[str, Any]:
+    refuse_overwriting_inputs([path], [("--landmarks", options.landmarks_out),
+                                       ("--annotate", options.annotate_out)])
     with open_source(path) as source:
         if source.kind in STILL_KINDS:
             if options.landmarks_out is not None:
                 raise UsageError("--landmarks writes a trace of a video or trace; "
                                  "it does not apply to images")
+            if options.annotate_out is not None and source.kind == "image":
+                from posture.vision.annotate import check_image_output
+
+                check_image_output(options.annotate_out)
+                check_output_file(options.annotate_out)
             results = _analyze_images(source, options)
             return results[0] if source.kind == "image" else {"images": results}
         return _analyze_stream(source, str(path), options)
@@ -110,7 +118,14 @@ def _analyze_images(source: FrameSource, options: AnalyzeOptions) -> list[dict[s
 
     out = options.annotate_out
     if out is not None and source.kind == "images":
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise UsageError(f"--annotate {out}: exists and is not a folder; a folder of "
+                             "images needs a folder to write into") from None
+        except OSError as exc:
+            raise UsageError(f"--annotate {out}: cannot create the folder ({exc.strerror})"
+                             ) from None
     session = options.session()
     results = []
     with contextlib.ExitStack() as stack:

@@ -87,7 +87,10 @@ class PostureSession:
         return self.wall_start_ms + t_ms
 
     def minute_of_day(self, t_ms: int) -> int:
-        local = time.localtime(self.wall_ms(t_ms) / 1000)
+        try:
+            local = time.localtime(self.wall_ms(t_ms) / 1000)
+        except (OverflowError, OSError, ValueError):  # beyond the platform's calendar
+            return int(self.wall_ms(t_ms) // 60_000 % 1440)
         return local.tm_hour * 60 + local.tm_min
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
@@ -40,13 +40,20 @@ def web_dir() -> Path:
     raise RuntimeError("dashboard files not found: the posture installation is incomplete")
 
 
-class CalibrateRequest(BaseModel):
+class Body(BaseModel):
+    """Request bodies: unknown fields rejected, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class CalibrateRequest(Body):
     seconds: float = Field(5.0, ge=0.5, le=120, description="how long to sample sitting upright")
 
 
-class SessionRequest(BaseModel):
-    exercise: str | None = Field(None, description="a built-in exercise name")
-    program: str | None = Field(None, description="a program file name in the programs folder")
+class SessionRequest(Body):
+    exercise: str | None = Field(None, max_length=40, description="a built-in exercise name")
+    program: str | None = Field(None, max_length=40,
+                                description="a program file name in the programs folder")
 
     @model_validator(mode="after")
     def one_of(self) -> SessionRequest:
@@ -55,11 +62,11 @@ class SessionRequest(BaseModel):
         return self
 
 
-class PauseRequest(BaseModel):
+class PauseRequest(Body):
     paused: bool
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(Body):
     enabled: bool
 
 
@@ -71,7 +78,10 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
         hub.bind(asyncio.get_running_loop())
         yield
 
-    app = FastAPI(title="posture dashboard", version="1", docs_url="/api/docs",
+    # The API reference is served from the package (web/docs.html and the vendored Swagger
+    # UI), not FastAPI's default page, whose assets come from a CDN: no internet needed, and
+    # the page runs under the app's own Content-Security-Policy.
+    app = FastAPI(title="posture dashboard", version="1", docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
     files = web_dir()
     app.mount("/static", StaticFiles(directory=files / "static"), name="static")
@@ -80,6 +90,8 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
     async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
+    app.add_api_route("/api/docs", _html(files / "docs.html"), methods=["GET"],
+                      include_in_schema=False)
     for page in PAGES:
         app.add_api_route("/" if page == "now" else f"/{page}", _page(files, page),
                           methods=["GET"], include_in_schema=False)
@@ -88,6 +100,12 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
     app.include_router(_history_router(history_path))
     app.include_router(_settings_router(settings_path or config_path()))
     return Guard(app, token, port, extra_hosts)
+
+
+def _html(path: Path):  # noqa: ANN202
+    async def page() -> FileResponse:
+        return FileResponse(path, headers={"cache-control": "no-store"})
+    return page
 
 
 def _page(files: Path, name: str):  # noqa: ANN202

@@ -60,8 +60,32 @@ def split_host(value: str) -> tuple[str, str]:
     return host.lower(), port
 
 
+MAX_BODY_BYTES = 64 * 1024  # the largest request body (settings are a few hundred bytes)
+
+
+def _body_size(scope, headers: dict[str, str]) -> tuple[int, str]:
+    """413 for a body over MAX_BODY_BYTES; 411 for a streamed body of unknown length."""
+    if scope.get("method") in SAFE_METHODS:
+        return 0, ""
+    length = headers.get("content-length")
+    if length is None:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return 411, "send a Content-Length"
+        return 0, ""
+    if not length.strip().isdigit():
+        return 400, "invalid Content-Length"
+    if int(length) > MAX_BODY_BYTES:
+        return 413, f"request body over {MAX_BODY_BYTES} bytes"
+    return 0, ""
+
+
 class Guard:
     """ASGI middleware applying the rules above to http and websocket scopes."""
+
+    def _matches(self, given: str) -> bool:
+        """Constant-time comparison of bytes (any text a client sends, non-ASCII included)."""
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                                   self.token.encode("utf-8"))
 
     def __init__(self, app, token: str, port: int, extra_hosts: tuple[str, ...] = ()) -> None:
         self.app = app
@@ -83,10 +107,12 @@ class Guard:
                 return
             await self.app(scope, receive, send)
             return
+        if not status:
+            status, reason = _body_size(scope, headers)
         if status:
             await _plain(send, status, reason)
             return
-        query = parse_qs(scope.get("query_string", b"").decode())
+        query = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
         if "token" in query and scope["method"] == "GET":
             await self._exchange(scope, query, send)
             return
@@ -105,9 +131,9 @@ class Guard:
             return 403, "cross-site request refused"
         if scope["path"] in OPEN_PATHS:
             return 0, ""
-        query = parse_qs(scope.get("query_string", b"").decode())
+        query = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
         if "token" in query and scope["type"] == "http" and scope.get("method") == "GET":
-            ok = hmac.compare_digest(query["token"][0], self.token)
+            ok = self._matches(query["token"][0])
             return (0, "") if ok else (401, "wrong token")
         if not self._authorized(headers):
             return 401, ("open the dashboard with the link `posture run` prints "
@@ -116,7 +142,7 @@ class Guard:
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         auth = headers.get("authorization", "")
-        if auth.startswith("Bearer ") and hmac.compare_digest(auth[7:], self.token):
+        if auth.startswith("Bearer ") and self._matches(auth[7:]):
             return True
         cookie = SimpleCookie()
         try:
@@ -124,7 +150,7 @@ class Guard:
         except Exception:  # noqa: BLE001 - a malformed cookie is just no cookie
             return False
         value = cookie.get(COOKIE)
-        return value is not None and hmac.compare_digest(value.value, self.token)
+        return value is not None and self._matches(value.value)
 
     async def _exchange(self, scope, query: dict[str, list[str]], send) -> None:
         """?token=... -> cookie, then redirect to the same page without the token."""

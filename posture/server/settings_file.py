@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from posture.config import merge, read_file, validate
+from posture.errors import UsageError
+from posture.files import private_dir, write_text_atomic
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    # A TOML basic string: quotes, backslashes and control characters escaped; the rest is
+    # written as it is (the file is UTF-8).
+    out = []
+    for c in str(value):
+        if c in '"\\':
+            out.append("\\" + c)
+        elif ord(c) < 32 or ord(c) == 127:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
 
 
 def to_toml(values: dict[str, dict[str, Any]]) -> str:
     lines = ["# posture settings; `posture config docs` explains each one", ""]
     for section, table in values.items():
         lines.append(f"[{section}]")
-        for key, value in table.items():
-            text = ("true" if value else "false") if isinstance(value, bool) else (
-                json.dumps(value) if isinstance(value, str) else repr(value))
-            lines.append(f"{key} = {text}")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
         lines.append("")
     return "\n".join(lines)
 
@@ -31,19 +46,9 @@ def save_settings(path: Path, changes: dict[str, dict[str, Any]]) -> dict[str, A
     # Store each value as the model holds it (5 -> 5.0 for a float setting).
     typed = config.to_dict()
     values = {s: {k: typed[s][k] for k in table} for s, table in values.items()}
-    write_text_atomic(path, to_toml(values))
+    text = to_toml(values)
+    if tomllib.loads(text) != values:  # never write a file that would read back otherwise
+        raise UsageError("settings: these values cannot be written as TOML")
+    private_dir(path.parent)
+    write_text_atomic(path, text, private=True)
     return values
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """A crash leaves the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

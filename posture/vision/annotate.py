@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from posture.errors import UsageError
+from posture.files import PendingFile, write_bytes_atomic
 from posture.vision.pose import CONNECTIONS, Pose
 
 VISIBLE = 0.5
@@ -37,29 +38,37 @@ def draw_pose(image_rgb: np.ndarray, pose: Pose, label: str | None = None) -> np
     return out
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi")
+
+
+def check_image_output(path: Path) -> None:
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise UsageError(f"{path}: --annotate for an image needs an image file name "
+                         f"({', '.join(IMAGE_SUFFIXES)})")
+
+
 def write_image(path: Path, image_rgb: np.ndarray) -> None:
-    ok, data = cv2.imencode(path.suffix or ".png", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    check_image_output(path)
+    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
     if not ok:
         raise UsageError(f"{path}: cannot encode an image with suffix {path.suffix!r}")
-    try:
-        data.tofile(str(path))
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+    write_bytes_atomic(path, data.tobytes())
 
 
 class VideoAnnotator:
     """Writes annotated frames to an MP4 (mp4v) file of the source's size and rate."""
 
     def __init__(self, path: Path, fps: float, width: int, height: int) -> None:
-        if path.suffix.lower() not in {".mp4", ".m4v", ".mov", ".avi"}:
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
             raise UsageError(f"{path}: --annotate for a video or trace needs a .mp4, .mov or "
                              ".avi file name")
-        if not path.parent.exists():
-            raise UsageError(f"{path}: folder {path.parent} does not exist")
+        self._pending = PendingFile(path)
         fourcc = cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
         self.size = (width, height)
-        self._writer = cv2.VideoWriter(str(path), fourcc, fps, self.size)
+        self._writer = cv2.VideoWriter(str(self._pending.tmp), fourcc, fps, self.size)
         if not self._writer.isOpened():
+            self._pending.abort()
             raise UsageError(f"cannot write video {path}")
 
     def write(self, image_rgb: np.ndarray | None, pose: Pose, label: str | None = None) -> None:
@@ -69,10 +78,16 @@ class VideoAnnotator:
         self._writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
 
     def close(self) -> None:
+        """Finish the video and put it in place."""
         self._writer.release()
+        self._pending.commit()
 
     def __enter__(self) -> VideoAnnotator:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._writer.release()
+            self._pending.abort()

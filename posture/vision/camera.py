@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from posture.config import CameraConfig
+from posture.errors import CameraError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,21 @@ def open_capture(device: int | str, width: int, height: int) -> Capture:
         # Keep the driver's queue short so a read returns a fresh frame, not a stale one.
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
     return cap
+
+
+def probe(device: int | str, config: CameraConfig,
+          opener: Callable[[int | str, int, int], Capture] = open_capture) -> None:
+    """Open the camera once and let it go: CameraError with the reason when it cannot be
+    opened at all, so a wrong camera is reported at start instead of retried forever."""
+    try:
+        cap = opener(device, config.width, config.height)
+    except Exception as exc:  # noqa: BLE001 - whatever the driver says, it is unavailable
+        raise CameraError(f"camera {device} unavailable: {exc}") from exc
+    try:
+        if not cap.isOpened():
+            raise CameraError(f"camera {device} unavailable: {why_unavailable(device)}")
+    finally:
+        cap.release()
 
 
 def device_of(text: str) -> int | str:

@@ -18,7 +18,9 @@ from typing import TypeVar
 import cv2
 import numpy as np
 
+from posture import MAX_IMAGE_PIXELS
 from posture.errors import CameraError, UsageError
+from posture.files import check_regular_input
 from posture.vision.pose import Pose
 from posture.vision.trace import open_text, read_header, read_poses
 
@@ -112,11 +114,42 @@ class VideoSource(FrameSource):
         self._cap.release()
 
 
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header, without decoding; None for other formats."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7],
+                                                                            "big")
+        i += 2 + length
+    return None
+
+
 def read_image_rgb(path: Path) -> np.ndarray:
-    data = np.fromfile(str(path), dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    """An image file as RGB; refused above MAX_IMAGE_PIXELS before it is decoded."""
+    check_regular_input(path)
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
+    size = header_size(data[:65536].tobytes())
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise UsageError(f"{path}: image is {size[0]}x{size[1]} pixels, more than the "
+                         f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit; scale it down")
+    try:
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:
+        bgr = None
     if bgr is None:
-        raise UsageError(f"{path}: cannot decode this file as an image")
+        raise UsageError(f"{path}: cannot decode this file as an image (or it is larger "
+                         f"than {MAX_IMAGE_PIXELS // 1_000_000} megapixels)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
@@ -197,6 +230,7 @@ def open_source(path: str | Path) -> FrameSource:
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
+    check_regular_input(path)
     if path.is_dir():
         images = sorted(p for p in path.iterdir()
                         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

@@ -6,8 +6,10 @@ trace feeds the analyzers bit-for-bit the numbers the live run saw.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +18,16 @@ from typing import TextIO, cast
 import numpy as np
 
 from posture.errors import UsageError
+from posture.files import PendingFile
 from posture.vision.pose import NUM_LANDMARKS, Pose
 
 FORMAT = "posture-landmarks"
 VERSION = 1
+# Limits a trace must keep: timestamps fit a day-long recording many times over and stay
+# exact in a float; a line this long is no trace line (33 rows of 5 numbers need ~3 KB).
+MAX_T_MS = 2**53
+MAX_LINE = 64 * 1024
+MAX_SIZE_PX = 100_000
 
 
 @dataclass(frozen=True)
@@ -61,11 +69,22 @@ def _array(value: object, columns: int, what: str) -> np.ndarray:
     return array
 
 
+def _loads(line: str) -> object:
+    if len(line) > MAX_LINE:
+        raise ValueError(f"line longer than {MAX_LINE} characters")
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def line_to_pose(line: str, image_size: tuple[int, int]) -> Pose:
-    record = json.loads(line)
+    record = _loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
     t_ms = record["t_ms"]
-    if not isinstance(t_ms, int) or isinstance(t_ms, bool):
-        raise ValueError("t_ms must be an integer")
+    if not isinstance(t_ms, int) or isinstance(t_ms, bool) or not 0 <= t_ms <= MAX_T_MS:
+        raise ValueError(f"t_ms must be a whole number of milliseconds in [0, {MAX_T_MS}]")
     if record.get("landmarks") is None:
         return Pose.empty(t_ms, image_size)
     image = _array(record["landmarks"], 5, "landmarks")
@@ -76,26 +95,33 @@ def line_to_pose(line: str, image_size: tuple[int, int]) -> Pose:
 
 
 def read_header(fh: TextIO, path: Path) -> TraceHeader:
-    first = fh.readline()
     try:
-        head = json.loads(first)
+        head = _loads(fh.readline(MAX_LINE + 1))
+        if not isinstance(head, dict):
+            raise ValueError("the first line is not a JSON object")
         if head.get("format") != FORMAT:
             raise ValueError(f"format is not {FORMAT!r}")
         if head.get("version") != VERSION:
             raise ValueError(f"unsupported version {head.get('version')!r}")
         fps = float(head["fps"])
-        width, height = int(head["width"]), int(head["height"])
-        if not (fps > 0 and width > 0 and height > 0):
-            raise ValueError("fps, width and height must be positive")
+        width, height = head["width"], head["height"]
+        if not 0 < fps <= 1000:
+            raise ValueError(f"fps must be within (0, 1000], got {fps}")
+        for name, value in (("width", width), ("height", height)):
+            if not isinstance(value, int) or isinstance(value, bool) or not (
+                    0 < value <= MAX_SIZE_PX):
+                raise ValueError(f"{name} must be a whole number of pixels in "
+                                 f"[1, {MAX_SIZE_PX}], got {value!r}")
         return TraceHeader(str(head.get("source", path.name)), fps, width, height)
-    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError,
+            UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a posture landmark trace ({exc})") from exc
 
 
 def _lines(fh: TextIO, path: Path) -> Iterator[str]:
     try:
         yield from fh
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise UsageError(f"{path}: the trace is damaged ({exc})") from exc
 
 
@@ -116,23 +142,45 @@ def read_poses(fh: TextIO, path: Path, header: TraceHeader) -> Iterator[Pose]:
 
 
 class TraceWriter:
-    """Writes a trace line by line; a crash leaves every frame written so far readable."""
+    """Writes a trace line by line to a temporary file that replaces `path` only when the
+    trace is complete: a failed or interrupted write never leaves half a trace there."""
 
     def __init__(self, path: str | Path, header: TraceHeader) -> None:
+        self.path = Path(path)
+        self._pending = PendingFile(self.path)
         try:
-            self._fh = open_text(path, "w")
+            self._fh = open_text(self._pending.tmp, "w")
+            self._fh.write(header.to_json() + "\n")
         except OSError as exc:
+            self._pending.abort()
             raise UsageError(f"cannot write landmarks to {path}: {exc.strerror}") from exc
-        self._fh.write(header.to_json() + "\n")
 
     def write(self, pose: Pose) -> None:
-        self._fh.write(pose_to_line(pose) + "\n")
+        try:
+            self._fh.write(pose_to_line(pose) + "\n")
+        except OSError as exc:
+            self.abort()
+            raise UsageError(f"cannot write landmarks to {self.path}: {exc.strerror}") from exc
 
     def close(self) -> None:
-        self._fh.close()
+        """Finish the trace and put it in place."""
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self._pending.abort()
+            raise UsageError(f"cannot write landmarks to {self.path}: {exc.strerror}") from exc
+        self._pending.commit()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        self._pending.abort()
 
     def __enter__(self) -> TraceWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
