@@ -20,6 +20,7 @@ from posture.files import history_path_problem
 from posture.paths import user_config_dir
 from posture.schema import StrictModel, Text, explain
 
+QUIET_HOURS = r"^((([01]?[0-9]|2[0-3]):[0-5][0-9])-(([01]?[0-9]|2[0-3]):[0-5][0-9]))?$"
 MAX_TEXT = 1024  # longest text setting (a path, a device name), in characters
 
 
@@ -75,8 +76,9 @@ class AlertsConfig(Section):
     cooldown_min: float = Field(15.0, ge=0, le=1440,
                                 description="at least this long between two slouch alerts")
     snooze_min: float = Field(30.0, ge=1, le=1440, description="how long a snooze lasts")
-    quiet_hours: Text = Field("", max_length=20, description="no alerts in this local time "
-                                                            "range, e.g. 22:00-07:00")
+    quiet_hours: str = Field("", max_length=11, pattern=QUIET_HOURS,
+                              description="no alerts in this local time range, e.g. "
+                                          "22:00-07:00")
     sound: bool = Field(False, description="also ring the terminal bell / play a sound")
     desktop: bool = Field(True, description="show desktop notifications (else terminal and "
                                             "dashboard only)")
@@ -153,6 +155,8 @@ def _message(error: Any, where: str) -> str:
         return f"{where}: unknown section [{loc[0]}]; known: {', '.join(SECTIONS)}"
     if error["type"] == "extra_forbidden":
         return f"{where}: {explain(error)}"
+    if tuple(loc) == ("alerts", "quiet_hours"):
+        return f"config alerts.quiet_hours: {error.get('input')!r} is not like 22:00-07:00"
     return f"config {explain(error)}"
 
 

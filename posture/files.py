@@ -21,9 +21,9 @@ def same_file(a: Path, b: Path) -> bool:
     try:
         if a.exists() and b.exists():
             return a.samefile(b)
+        return a.resolve() == b.resolve()
     except OSError:
-        pass
-    return a.resolve() == b.resolve()
+        return False
 
 
 def refuse_overwriting_inputs(inputs: Iterable[str | Path | None],
@@ -42,8 +42,10 @@ def check_regular_input(path: Path) -> None:
     """Refuse FIFOs, devices and sockets as inputs: reading them can block forever."""
     try:
         mode = path.stat().st_mode
-    except OSError:
+    except FileNotFoundError:
         return  # a missing file is reported by whoever opens it
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise UsageError(f"{path}: not a regular file (a pipe, device or socket)")
 
@@ -61,6 +63,13 @@ def private_dir(path: Path) -> Path:
 
 def check_output_file(path: Path) -> None:
     """An output file path must be a new or regular file in an existing folder."""
+    try:
+        _check_output_file(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write there ({exc.strerror})") from exc
+
+
+def _check_output_file(path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name")
     if not path.parent.is_dir():
@@ -139,6 +148,13 @@ def _umask() -> int:
 def history_path_problem(path: Path) -> str | None:
     """Why this path cannot hold the history, or None: it must be a SQLite database or a
     new file, not a folder, device or other kind of file."""
+    try:
+        return _history_path_problem(path)
+    except OSError as exc:  # a name too long, a folder that cannot be searched...
+        return f"cannot use it ({exc.strerror})"
+
+
+def _history_path_problem(path: Path) -> str | None:
     if path.is_dir():
         return "is a folder; give a file name"
     if path.exists():

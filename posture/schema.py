@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 NAME_PATTERN = r"^[a-z0-9_]{1,40}$"
 
@@ -22,7 +22,8 @@ def _plain_text(value: str) -> str:
 
 
 # A string setting or label: checked as above (length limits are set per field).
-Text = Annotated[str, AfterValidator(_plain_text)]
+Text = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f]*$"),
+                 AfterValidator(_plain_text)]
 
 
 class StrictModel(BaseModel):
@@ -53,6 +54,10 @@ def explain(error: Any) -> str:
     if kind in ("value_error", "assertion_error"):
         message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         return f"{name}: {message}" if name else message
+    if kind == "string_pattern_mismatch" and "\\x00" in str(error.get("ctx", {})):
+        return f"{name}: {_short(value)} contains control characters"
+    if kind == "string_pattern_mismatch":
+        return f"{name}: {_short(value)} does not have the expected form"
     if kind.endswith("_type") or kind.endswith("_parsing"):
         expected = {"int": "whole number", "str": "text", "dict": "table", "model": "table",
                     "list": "list", "bool": "bool", "float": "float"}.get(

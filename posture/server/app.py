@@ -10,21 +10,23 @@ import asyncio
 import contextlib
 import sqlite3
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from fastapi import APIRouter, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
-from posture.config import config_path, documentation, load_config, read_file
+from posture.config import SECTIONS, config_path, documentation, load_config, read_file
 from posture.errors import UsageError
 from posture.history import queries
 from posture.history.store import read_only
 from posture.live.session import PostureSession
+from posture.schema import NAME_PATTERN
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
 from posture.server.settings_file import save_settings
@@ -41,25 +43,56 @@ def web_dir() -> Path:
 
 
 class Body(BaseModel):
-    """Request bodies: unknown fields rejected, no NaN or infinity."""
+    """Request bodies: unknown fields rejected, no NaN or infinity, no type coercion."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+class Problem(BaseModel):
+    """What every refused request gets back."""
+
+    detail: str | list[Any]
+
+
+# Documented on every API route: bad input (400, 422), missing (404).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "bad input, with a message"},
+    404: {"model": Problem, "description": "not found"},
+    422: {"model": Problem, "description": "the request does not fit its schema"}}
+
+
+def _partial(model: type[BaseModel]) -> type[BaseModel]:
+    """The same fields, each optional: what a settings change may carry for one section."""
+    fields: dict[str, Any] = {
+        name: (Optional[field.rebuild_annotation()],  # noqa: UP045 - a runtime type
+               Field(None, description=field.description))
+        for name, field in model.model_fields.items()}
+    return create_model(f"{model.__name__}Change", __config__=ConfigDict(
+        extra="forbid", allow_inf_nan=False, strict=True), **fields)
+
+
+_SECTION_CHANGES: dict[str, Any] = {
+    name: (Optional[_partial(model)], None) for name, model in SECTIONS.items()}  # noqa: UP045
+SettingsChange: Any = create_model(
+    "SettingsChange", __config__=ConfigDict(extra="forbid", strict=True), **_SECTION_CHANGES)
 
 
 class CalibrateRequest(Body):
     seconds: float = Field(5.0, ge=0.5, le=120, description="how long to sample sitting upright")
 
 
-class SessionRequest(Body):
-    exercise: str | None = Field(None, max_length=40, description="a built-in exercise name")
-    program: str | None = Field(None, max_length=40,
-                                description="a program file name in the programs folder")
+ExerciseName = Enum("ExerciseName", {n: n for n in builtin_names()}, type=str)  # type: ignore[misc]
 
-    @model_validator(mode="after")
-    def one_of(self) -> SessionRequest:
-        if (self.exercise is None) == (self.program is None):
-            raise ValueError("give exactly one of exercise or program")
-        return self
+
+class ExerciseStart(Body):
+    model_config = ConfigDict(extra="forbid", strict=False)  # the enum comes as text
+
+    exercise: ExerciseName = Field(description="a built-in exercise")
+
+
+class ProgramStart(Body):
+    program: str = Field(max_length=40, pattern=NAME_PATTERN,
+                         description="a program file name in the programs folder")
 
 
 class PauseRequest(Body):
@@ -116,7 +149,7 @@ def _page(files: Path, name: str):  # noqa: ANN202
 
 
 def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["live"])
+    router = APIRouter(prefix="/api", tags=["live"], responses=ERRORS)
 
     @router.get("/registry", summary="Metrics (unit, meaning, views), posture reasons, states")
     def names() -> dict[str, Any]:
@@ -140,7 +173,9 @@ def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
         finally:
             hub.unsubscribe(queue)
 
-    @router.get("/preview.jpg", summary="The latest camera frame, when the preview is on")
+    @router.get("/preview.jpg", summary="The latest camera frame, when the preview is on",
+                response_class=Response,
+                responses={200: {"content": {"image/jpeg": {}}, "description": "JPEG"}})
     def preview() -> Response:
         jpeg = monitor.preview_jpeg()
         if jpeg is None:
@@ -151,7 +186,7 @@ def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
 
 
 def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["control"])
+    router = APIRouter(prefix="/api", tags=["control"], responses=ERRORS)
 
     @router.post("/calibrate", summary="Sample upright sitting and make it the baseline")
     def calibrate(body: CalibrateRequest) -> dict[str, Any]:
@@ -170,15 +205,16 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         return {"exercises": items, "programs": programs}
 
     @router.post("/session", summary="Start an exercise session (ends any under way)")
-    def start(body: SessionRequest) -> dict[str, Any]:
-        if body.exercise is not None:
-            monitor.request("exercise", exercise=builtin_exercise(body.exercise))
-            return {"started": body.exercise}
+    def start(body: ExerciseStart | ProgramStart) -> Any:
+        if isinstance(body, ExerciseStart):
+            name = body.exercise.value
+            monitor.request("exercise", exercise=builtin_exercise(name))
+            return {"started": name}
         from posture.analysis.program import load_program
 
-        name = Path(body.program or "").name
+        name = body.program
         if programs_dir is None or not (programs_dir / f"{name}.toml").is_file():
-            raise UsageError(f"no program named {name!r}")
+            return JSONResponse({"detail": f"no program named {name!r}"}, 404)
         monitor.request("exercise", program=load_program(programs_dir / f"{name}.toml"))
         return {"started": name}
 
@@ -206,7 +242,7 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
 
 
 def _history_router(path: Path) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["history"])
+    router = APIRouter(prefix="/api", tags=["history"], responses=ERRORS)
 
     @contextlib.contextmanager
     def db():  # noqa: ANN202
@@ -234,8 +270,9 @@ def _history_router(path: Path) -> APIRouter:
             return queries.report(conn, days)
 
     @router.get("/report.csv", summary="The report's daily table as CSV",
-                response_class=PlainTextResponse)
-    def report_csv(days: int = Query(30, ge=1, le=366)) -> PlainTextResponse:
+                responses={200: {"content": {"text/csv": {}}, "description": "CSV"}},
+                response_class=Response)
+    def report_csv(days: int = Query(30, ge=1, le=366)) -> Response:
         with db() as conn:
             text = queries.report_csv(queries.report(conn, days))
         return PlainTextResponse(text, media_type="text/csv", headers={
@@ -244,11 +281,10 @@ def _history_router(path: Path) -> APIRouter:
     return router
 
 
-SettingsValue = str | int | float | bool
 
 
 def _settings_router(path: Path) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["settings"])
+    router = APIRouter(prefix="/api", tags=["settings"], responses=ERRORS)
 
     @router.get("/settings", summary="Effective settings and what each one means")
     def read() -> dict[str, Any]:
@@ -257,8 +293,8 @@ def _settings_router(path: Path) -> APIRouter:
                 "docs": [asdict(d) for d in documentation()]}
 
     @router.put("/settings", summary="Validate and save settings (applied on restart)")
-    def save(changes: dict[str, dict[str, SettingsValue]]) -> dict[str, Any]:
-        saved = save_settings(path, changes)
+    def save(changes: SettingsChange) -> dict[str, Any]:
+        saved = save_settings(path, changes.model_dump(exclude_none=True))
         return {"saved": True, "path": str(path), "values": load_config(path).to_dict(),
                 "file": saved, "note": "restart posture run to apply"}
 

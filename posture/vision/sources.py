@@ -228,9 +228,9 @@ class CameraSource(FrameSource):
 def open_source(path: str | Path) -> FrameSource:
     """Open a file or folder as a frame source, with a one-line UsageError when it cannot be."""
     path = Path(path)
+    check_regular_input(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
-    check_regular_input(path)
     if path.is_dir():
         images = sorted(p for p in path.iterdir()
                         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
