@@ -230,3 +230,53 @@ def test_trends_history_report_and_csv(client, setup):
 def test_openapi_documents_the_api(client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/status" in spec["paths"] and "/api/trends" in spec["paths"]
+
+
+def test_hostile_requests_get_4xx_never_500(setup):
+    with TestClient(setup[0], base_url=BASE) as c:
+        assert c.get("/api/status", params={"token": "ü" * 43}).status_code == 401
+        bearer = {"authorization": "Bearer " + "ü" * 43}
+        assert c.get("/api/status", headers={k: v.encode() for k, v in bearer.items()}
+                     ).status_code == 401
+        c.headers["authorization"] = f"Bearer {TOKEN}"
+        huge = '{"alerts": {"cooldown_min": 1' + "0" * 400 + "}}"
+        response = c.put("/api/settings", content=huge, headers=ORIGIN)
+        assert 400 <= response.status_code < 500, response.text
+        response = c.post("/api/calibrate", content='{"seconds": NaN}',
+                          headers={**ORIGIN, "content-type": "application/json"})
+        assert response.status_code == 422, response.text
+        response = c.put("/api/settings", json={"camera": {"device": "x" * 50_000_000}},
+                         headers=ORIGIN)
+        assert response.status_code == 413
+
+
+def test_any_accepted_text_setting_reads_back(client, setup):
+    json_headers = {**ORIGIN, "content-type": "application/json"}
+    response = client.put("/api/settings", content=r'{"camera": {"device": "\ud83d\ude00 cam"}}',
+                          headers=json_headers)
+    assert response.status_code == 200, response.text
+    assert client.get("/api/settings").json()["values"]["camera"]["device"] == "😀 cam"
+    for device in (r"\ud83d cam", r"a\u0001b", "x" * 300):
+        body = '{"camera": {"device": "' + device + '"}}'
+        response = client.put("/api/settings", content=body, headers=json_headers)
+        assert response.status_code in (400, 422), response.text
+    assert client.get("/api/settings").status_code == 200  # never locked out
+
+
+def test_settings_file_is_private(client, setup):
+    client.put("/api/settings", json={"breaks": {"sit_limit_min": 30}}, headers=ORIGIN)
+    assert (setup[4] / "config.toml").stat().st_mode & 0o777 == 0o600
+
+
+def test_remote_mode_answers_to_its_own_names_only(tmp_path):
+    from posture.cli.run import own_host_names
+
+    names = own_host_names("0.0.0.0", ["posture.lan"])
+    app = create_app(PostureSession(Config()), LiveHub(), tmp_path / "h.sqlite3", TOKEN, PORT,
+                     extra_hosts=names)
+    with TestClient(app, base_url=BASE) as c:
+        for host in ("posture.lan", *names):
+            response = c.get("/api/status", headers={"host": f"{host}:{PORT}", **AUTH})
+            assert response.status_code == 200, host
+        assert c.get("/api/status", headers={"host": f"evil.example:{PORT}", **AUTH}
+                     ).status_code == 400

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fastapi import APIRouter, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -26,7 +27,7 @@ from posture.errors import UsageError
 from posture.history import queries
 from posture.history.store import read_only
 from posture.live.session import PostureSession
-from posture.schema import NAME_PATTERN
+from posture.schema import NAME_PATTERN, explain
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
 from posture.server.settings_file import save_settings
@@ -122,6 +123,14 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One line naming the bad field, the value shown escaped: echoing the raw input, as
+        # the default handler does, fails on NaN or a lone surrogate (a 500).
+        errors = list(exc.errors())
+        message = explain(errors[0]) if errors else "invalid request"
+        return JSONResponse({"detail": message}, status_code=422)
 
     app.add_api_route("/api/docs", _html(files / "docs.html"), methods=["GET"],
                       include_in_schema=False)
