@@ -88,19 +88,25 @@ def load_program(path: str | Path) -> Program:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        spec = ProgramFile.model_validate(data, strict=True)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read program ({exc.strerror})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    return parse_program(data, path.parent, str(path))
+
+
+def parse_program(data: object, folder: Path, where: str = "program") -> Program:
+    """Validate a parsed program document; exercise files are relative to `folder`."""
+    try:
+        spec = ProgramFile.model_validate(data, strict=True)
     except ValidationError as exc:
         error = exc.errors()[0]
         if error["loc"] == ("steps",) and error["type"] in ("missing", "too_short"):
-            raise UsageError(f"{path}: a program needs at least one [[steps]] entry") from None
-        raise UsageError(f"{path}: {first_error(exc)}") from None
+            raise UsageError(f"{where}: a program needs at least one [[steps]] entry") from None
+        raise UsageError(f"{where}: {first_error(exc)}") from None
     head = spec.program
     return Program(head.name, head.title or head.name, head.prescribed_by,
-                   tuple(_step(s, path.parent) for s in spec.steps))
+                   tuple(_step(s, folder) for s in spec.steps))
 
 
 class SessionRunner:
