@@ -206,3 +206,36 @@ def test_notifier_always_writes_a_terminal_line():
     wall = int(time.mktime(time.strptime("2026-11-26 14:05", "%Y-%m-%d %H:%M")) * 1000)
     notifier.deliver(Alert(0, "slouch", "Check your posture", "Sit back."), wall)
     assert out.getvalue() == "\a[14:05] Check your posture: Sit back.\n"
+
+
+@pytest.mark.slow
+def test_sigkill_during_run_loses_at_most_a_second_of_samples(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    trace = tmp_path / "sit.jsonl"
+    day_trace(trace, fps=5.0)
+    db = tmp_path / "h.sqlite3"
+    env = {**os.environ, "POSTURE_HISTORY_PATH": str(db),
+           "POSTURE_HISTORY_SAMPLE_INTERVAL_S": "0.2",
+           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen([sys.executable, "-m", "posture", "run", "--source", str(trace),
+                             "--speed", "1", "--no-dashboard"], stderr=subprocess.PIPE,
+                            text=True, env=env, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until it is writing
+        if db.exists() and sqlite3.connect(db).execute(
+                "SELECT count(*) FROM samples").fetchone()[0] > 10:
+            break
+        time.sleep(0.2)
+    time.sleep(2.3)
+    killed_ms = time.time() * 1000
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    last = conn.execute("SELECT max(t_ms) FROM samples").fetchone()[0]
+    print(f"lost {killed_ms - last:.0f} ms")
+    assert killed_ms - last <= 1000, f"lost {killed_ms - last:.0f} ms of samples"

@@ -1,7 +1,7 @@
 """History in SQLite: one writer thread, WAL, numbered migrations, retention. No images.
 
 Callers hand typed records to `Store.put`; a single thread writes them in short transactions
-(at most about half a second of data is ever uncommitted), so a crash loses at most the last
+(at most about 0.3 s of data is ever uncommitted), so a crash loses at most the last
 moments and never corrupts the file.
 """
 
@@ -136,7 +136,7 @@ HOUR_UPSERT = ROLLUP_UPSERT.format(table="hours", key="hour")
 class Store:
     """The single writer. put() never blocks the caller for long; close() flushes."""
 
-    def __init__(self, path: Path, retention_days: int = 30, flush_s: float = 0.5,
+    def __init__(self, path: Path, retention_days: int = 30, flush_s: float = 0.3,
                  max_queue: int = 20_000) -> None:
         self.path = path
         self.retention_days = retention_days
