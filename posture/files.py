@@ -53,7 +53,14 @@ def check_regular_input(path: Path) -> None:
 def private_dir(path: Path) -> Path:
     """Make a folder (and missing parents) readable by the owner only; return it."""
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        # Every folder this creates is private, the missing parents too (mkdir(parents=True)
+        # would make those with the default mode).
+        for folder in [*reversed(path.parents), path]:
+            if not folder.exists():
+                with contextlib.suppress(FileExistsError):  # made meanwhile: fine
+                    folder.mkdir(mode=PRIVATE_DIR)
+        if not path.is_dir():
+            raise FileExistsError(path)
     except FileExistsError as exc:
         raise UsageError(f"{path}: exists and is not a folder") from exc
     except OSError as exc:

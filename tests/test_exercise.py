@@ -46,6 +46,16 @@ def test_builtins_load():
     ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\nenter=0.2\n'
      'exit=0.3\n', "exit must be below enter"),
     ("not toml [", "Expected"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\nrules=5\n',
+     "unknown key"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\n'
+     '[[rules]]\nmetric="knee_deg"\nmin=5.0\nmax=1.0\nfault="f"\n', "min 5.0 is above max"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\n'
+     '[bounce]\nmin_hz=3.0\nmax_hz=1.0\n', "min_hz must be below max_hz"),
+    ('[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\nrest=nan\n',
+     "rest"),
+    ('rules = 5\n[exercise]\nname="x"\n[signal]\nmetric="knee_deg"\ndirection="decrease"\n',
+     "rules"),
 ])
 def test_bad_exercise_files_are_rejected(tmp_path, text, message):
     path = tmp_path / "ex.toml"

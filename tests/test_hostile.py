@@ -69,6 +69,8 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
 
 @pytest.mark.parametrize("name, content, message", [
     ("big.png", png_header(60000, 60000), "megapixel limit"),
+    ("big.jpg", b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", 20000, 20000)
+     + b"\x03" + b"\x00" * 9 + b"\xff\xd9", "megapixel limit"),
     ("plain.jsonl.gz", b"hello", "not a posture landmark trace"),
     ("bytes.jsonl", HEADER.encode()[:-2] + b', "x": "\xff"}\n', "not a posture landmark trace"),
     ("deep.jsonl", HEADER.encode() + b"[" * 30000 + b"]" * 30000 + b"\n", "bad trace line"),
@@ -175,3 +177,17 @@ def test_bad_config_files(tmp_path, text):
 def test_config_check_of_a_missing_file_is_an_error():
     assert "no such config file" in one_clean_line(
         run_cli("config", "check", "--config", "/nonexistent.toml"))
+
+
+def test_personal_files_are_private(tmp_path, monkeypatch):
+    from posture.analysis.calibration import Baseline, default_profile_path, save_profile
+    from posture.analysis.metrics import View
+    from posture.server.security import load_or_create_token
+
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    save_profile(Baseline(View.FRONT, (640, 480), {"nose_y_px": 1.0}, 3, "x"),
+                 default_profile_path())
+    load_or_create_token(tmp_path / "data" / "dashboard-token")
+    for path, mode in ((default_profile_path(), 0o600), (default_profile_path().parent, 0o700),
+                       (tmp_path / "data", 0o700), (tmp_path / "data" / "dashboard-token", 0o600)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path

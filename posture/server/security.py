@@ -20,6 +20,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
+from posture.files import private_dir
+
 COOKIE = "posture_session"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -43,7 +45,7 @@ def load_or_create_token(path: Path) -> str:
         token = path.read_text().strip()
         if len(token) >= 32:
             return token
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
