@@ -38,8 +38,9 @@ def refuse_overwriting_inputs(inputs: Iterable[str | Path | None],
                 raise UsageError(f"{flag} {out} is an input ({source}); choose another path")
 
 
-def check_regular_input(path: Path) -> None:
+def check_regular_input(path: str | Path) -> None:
     """Refuse FIFOs, devices and sockets as inputs: reading them can block forever."""
+    path = Path(path)
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:

@@ -132,8 +132,9 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def read_image_rgb(path: Path) -> np.ndarray:
+def read_image_rgb(path: str | Path) -> np.ndarray:
     """An image file as RGB; refused above MAX_IMAGE_PIXELS before it is decoded."""
+    path = Path(path)
     check_regular_input(path)
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
