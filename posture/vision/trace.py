@@ -63,10 +63,12 @@ def pose_to_line(pose: Pose) -> str:
 
 
 def _array(value: object, columns: int, what: str) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float32)
-    if array.shape != (NUM_LANDMARKS, columns) or not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} must be {NUM_LANDMARKS} rows of {columns} finite numbers")
-    return array
+    array = np.asarray(value, dtype=np.float64)
+    if (array.shape != (NUM_LANDMARKS, columns) or not np.all(np.isfinite(array))
+            or np.abs(array).max() > 1e6):
+        raise ValueError(f"{what} must be {NUM_LANDMARKS} rows of {columns} finite numbers "
+                         "(at most 1e6 in size)")
+    return array.astype(np.float32)
 
 
 def _loads(line: str) -> object:
