@@ -13,6 +13,8 @@ from conftest import run_cli
 from posture.config import load_config
 from posture.errors import UsageError
 
+pytestmark = pytest.mark.slow
+
 HEADER = ('{"format": "posture-landmarks", "version": 1, "source": "x", "fps": 30.0, '
           '"width": 640, "height": 480}\n')
 
