@@ -1,6 +1,8 @@
 """The dashboard API fuzzed from its own OpenAPI schema with Schemathesis, with the token: no
 request it generates gets a 5xx, and every response matches the schema."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,7 @@ TOKEN = "f" * 43
 HEADERS = {"host": f"127.0.0.1:{PORT}", "origin": f"http://127.0.0.1:{PORT}",
            "authorization": f"Bearer {TOKEN}"}
 _HOME = Path(tempfile.mkdtemp(prefix="posture-fuzz-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 connect(_HOME / "h.sqlite3").close()
 _HUB = LiveHub()
 APP = create_app(PostureSession(Config(), sinks=[_HUB]), _HUB, _HOME / "h.sqlite3", TOKEN,
