@@ -34,6 +34,7 @@ from posture.analysis.repcount import RepCounter
 from posture.analysis.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
 from posture.analysis.smoothing import MetricsSmoother
 from posture.config import Config
+from posture.errors import UsageError
 from posture.live.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
 from posture.vision.pose import Pose
 
@@ -172,12 +173,14 @@ class PostureSession:
         if isinstance(done, str):
             return [CalibrationFinished(raw.timestamp_ms, False, done)]
         self.detector.baseline = done
+        detail = f"{done.view.value} view, {done.frames} frames"
         if self.profile_path is not None:
-            save_profile(done, self.profile_path)
+            try:
+                save_profile(done, self.profile_path)
+            except UsageError as exc:  # in use now; a disk problem must not stop monitoring
+                detail += f"; not saved ({exc})"
         self._update_status_controls()
-        return [CalibrationFinished(raw.timestamp_ms, True,
-                                    f"{done.view.value} view, {done.frames} frames",
-                                    done.to_json())]
+        return [CalibrationFinished(raw.timestamp_ms, True, detail, done.to_json())]
 
     # --- the step --------------------------------------------------------------------------
     def judge_still(self, pose: Pose) -> tuple[Metrics, str, tuple[str, ...]]:
