@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posture.errors import UsageError
-from posture.files import history_path_problem, private_dir
+from posture.files import PRIVATE_FILE, history_path_problem, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def connect(path: Path) -> sqlite3.Connection:
         raise UsageError(f"history {path}: {problem}")
     private_dir(path.parent)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
         conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False,
                                isolation_level=None)
         _setup(conn)

@@ -20,7 +20,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from posture.files import private_dir
+from posture.files import PRIVATE_FILE, private_dir
 
 COOKIE = "posture_session"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -47,7 +47,7 @@ def load_or_create_token(path: Path) -> str:
             return token
     private_dir(path.parent)
     token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "w") as fh:
         fh.write(token + "\n")
     return token
