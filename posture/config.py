@@ -64,6 +64,8 @@ class PostureConfig(Section):
     recover_s: float = Field(2.0, ge=0, le=600,
                              description="and be gone this long before it is good again")
     away_after_s: float = Field(3.0, ge=0.5, le=600, description="nobody seen this long: away")
+    reclined_alerts: bool = Field(False, description="treat leaning back against the backrest "
+                                                     "(head over the trunk) as a slouch")
     calibration: Text = Field("", max_length=MAX_TEXT,
                              description="calibration profile (.json); empty = the saved "
                                          "default if any")

@@ -147,3 +147,31 @@ def real_jittered(pose: Pose, t_ms: int, index: int) -> Pose:
     px = pose.pixels
     head = np.linalg.norm(px[L.LEFT_EAR] - px[L.NOSE])
     return with_landmarks(pose, px + jitter[index % len(jitter)] * head * FACE_PER_HEAD, t_ms)
+
+
+def mirrored(pose: Pose) -> Pose:
+    """The exact left-right mirror of a pose, as the model would report the mirror image if it
+    had no noise: x flipped, left and right landmarks swapped, world x negated."""
+    swap = np.arange(NUM_LANDMARKS)
+    for lm in L:
+        if lm.name.startswith("LEFT_"):
+            other = L[lm.name.replace("LEFT_", "RIGHT_")]
+            swap[lm], swap[other] = other, lm
+    lm_ = pose.landmarks[swap].copy()
+    lm_[:, 0] = 1.0 - lm_[:, 0]
+    world = pose.world[swap].copy()
+    world[:, 0] = -world[:, 0]
+    return Pose(pose.timestamp_ms, pose.image_size, lm_, world, pose.visibility[swap].copy(),
+                pose.presence[swap].copy())
+
+
+def refit(pose: Pose, size: tuple[int, int], t_ms: int | None = None) -> Pose:
+    """The same pose in a frame of another size: pixels scaled uniformly (angles kept) and
+    centred, so poses from photos of different shapes can share one trace."""
+    w, h = pose.image_size
+    scale = min(size[0] / w, size[1] / h)
+    px = pose.pixels * scale + (np.array(size) - np.array([w, h]) * scale) / 2
+    lm = pose.landmarks.copy()
+    lm[:, 0], lm[:, 1] = px[:, 0] / size[0], px[:, 1] / size[1]
+    return Pose(pose.timestamp_ms if t_ms is None else t_ms, size, lm, pose.world,
+                pose.visibility, pose.presence)

@@ -208,7 +208,7 @@ def test_trends_history_report_and_csv(client, setup):
     now = int(time.time() * 1000)
     minute = now // 60_000 * 60_000
     for upsert, key in ((MINUTE_UPSERT, minute), (HOUR_UPSERT, minute // 3_600_000 * 3_600_000)):
-        conn.execute(upsert, (key, 45, 15, 0, 0, 60, 600, 40, 0, 0))
+        conn.execute(upsert, (key, 30, 15, 0, 0, 60, 600, 40, 0, 0, 15))
     for row in event_rows(now, __import__("posture.analysis.events", fromlist=["Alert"]).Alert(
             0, "slouch", "Check your posture", "msg")):
         conn.execute(row.sql, row.params)
@@ -216,6 +216,7 @@ def test_trends_history_report_and_csv(client, setup):
     trends = client.get("/api/trends?days=7").json()
     today = trends["days"][-1]
     assert today["slouched_share"] == 0.25 and today["neck_deg"] == 15.0
+    assert today["reclined_share"] == 0.25 and today["judged_h"] == round(60 / 3600, 2)
     assert today["slouch_alerts"] == 1 and len(trends["days"]) == 7
     assert len(trends["hours"]) == 24
     assert client.get("/api/history").json()["alerts"][0]["title"] == "Check your posture"

@@ -39,7 +39,7 @@ def seed_history(path):
         for day in range(1, 7):
             for m in range(0, 240, 5):
                 minute = (now - day * 86_400_000) // 60_000 * 60_000 + m * 60_000
-                values = (60 - 3 * day, 3 * day, 0, 0, 60, 10 * (15 + day), 10, 0, 0)
+                values = (60 - 3 * day, 3 * day, 0, 0, 60, 10 * (15 + day), 10, 0, 0, 0)
                 conn.execute(MINUTE_UPSERT, (minute, *values))
                 conn.execute(HOUR_UPSERT, (minute // 3_600_000 * 3_600_000, *values))
     conn.close()

@@ -78,7 +78,9 @@ def _edit(pose, visibility=None, move=None):
 def test_hidden_knee_gives_null_hip_angle_with_reason():
     pose = _edit(side_pose(), visibility={L.LEFT_KNEE: 0.1, L.RIGHT_KNEE: 0.1})
     m = compute_metrics(pose, View.SIDE)
-    assert m.get("hip_deg") is None and m.missing["hip_deg"] == "left_knee hidden"
+    assert m.get("hip_deg") is None
+    assert m.missing["hip_deg"] == ("left_knee hidden: the seated hip angle needs hips and "
+                                    "knees in view")
     assert m.get("thoracic_deg") is not None
 
 
@@ -100,10 +102,69 @@ def test_implausible_hip_inside_frame_is_rejected():
     assert m.get("thoracic_deg") is None and m.missing["thoracic_deg"] == "implausible hip position"
 
 
-def test_front_view_has_no_sagittal_angles():
+def front_world_pose(neck_deg: float, trunk_deg: float, hip_deg: float = 90.0,
+                     facing_camera: bool = True) -> Pose:
+    """A seated person square to the camera whose world landmarks hold the given sagittal
+    angles; forward is toward the camera (-z) when facing it."""
+    pose = side_pose()
+    ahead = np.array([0.0, 0.0, -1.0 if facing_camera else 1.0])
+    up = np.array([0.0, -1.0, 0.0])
+
+    def along(angle: float) -> np.ndarray:
+        a = np.radians(angle)
+        return np.sin(a) * ahead + np.cos(a) * up
+
+    world = np.zeros((33, 3))
+    for side, x in ((("LEFT",), 0.18), (("RIGHT",), -0.18)):
+        hip = np.array([x * 0.6, 0.0, 0.0])
+        shoulder = hip + 0.5 * along(trunk_deg) + [x - x * 0.6, 0, 0]
+        ear = shoulder + 0.22 * along(neck_deg) - [x * 0.6, 0, 0]
+        knee = hip + 0.45 * along(trunk_deg + hip_deg)
+        for name, point in (("SHOULDER", shoulder), ("HIP", hip), ("EAR", ear),
+                            ("KNEE", knee)):
+            world[L[f"{side[0]}_{name}"]] = point
+    world[L.NOSE] = (world[L.LEFT_EAR] + world[L.RIGHT_EAR]) / 2 + 0.1 * ahead
+    # Image landmarks: a plausible frontal layout, everything in frame and visible.
+    lm = pose.landmarks.copy()
+    lm[:, :2] = 0.5
+    vis = np.ones(33, np.float32)
+    return Pose(0, pose.image_size, lm, world.astype(np.float32), vis, vis)
+
+
+@pytest.mark.parametrize("neck, trunk, hip", [(15.0, 0.0, 95.0), (30.0, 10.0, 80.0),
+                                              (-5.0, -20.0, 120.0)])
+@pytest.mark.parametrize("facing_camera", [True, False])
+def test_front_view_estimates_sagittal_angles_from_world(neck, trunk, hip, facing_camera):
+    m = compute_metrics(front_world_pose(neck, trunk, hip, facing_camera), View.FRONT)
+    assert m.get("neck_deg") == pytest.approx(neck, abs=0.5)
+    assert m.get("thoracic_deg") == pytest.approx(trunk, abs=0.5)
+    assert m.get("hip_deg") == pytest.approx(hip, abs=0.5)
+    assert m.quality == {"neck_deg": "estimated", "thoracic_deg": "estimated",
+                         "hip_deg": "estimated"}
+
+
+def test_front_view_angles_need_their_landmarks_and_say_why():
+    pose = front_world_pose(15, 0)
+    vis = pose.visibility.copy()
+    vis[[L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE]] = 0.1  # behind the desk
+    vis[L.LEFT_EAR] = 0.6  # unsure
+    m = compute_metrics(Pose(0, pose.image_size, pose.landmarks, pose.world, vis, vis),
+                        View.FRONT)
+    assert m.get("neck_deg") is not None and m.quality["neck_deg"] == "low"
+    assert m.get("thoracic_deg") is None and "hips in view" in m.missing["thoracic_deg"]
+    assert m.get("hip_deg") is None and "hips and knees" in m.missing["hip_deg"]
+    assert "thoracic_deg" not in m.quality
+
+
+def test_front_view_without_world_landmarks_says_so():
     m = compute_metrics(side_pose(), View.FRONT)
     assert m.view is View.FRONT
-    assert m.get("neck_deg") is None and "front" in m.missing["neck_deg"]
+    assert m.get("neck_deg") is None
+
+
+def test_side_view_angles_are_measured():
+    assert compute_metrics(side_pose(), View.SIDE).quality == {
+        "neck_deg": "measured", "thoracic_deg": "measured", "hip_deg": "measured"}
 
 
 def test_no_person_gives_all_null():
@@ -160,7 +221,7 @@ def test_elbow_behind_shoulder_in_head_lengths():
     pose = side_pose()
     px = pose.pixels.copy()
     head = np.linalg.norm(px[L.LEFT_EAR] - px[L.NOSE])
-    px[L.LEFT_ELBOW] = px[L.LEFT_SHOULDER] - (1.5 * head, 0)  # facing +x: behind
+    px[L.LEFT_ELBOW] = px[L.RIGHT_ELBOW] = px[L.LEFT_SHOULDER] - (1.5 * head, 0)  # behind
     lm = pose.landmarks.copy()
     lm[:, 0], lm[:, 1] = px[:, 0] / 640, px[:, 1] / 360
     moved = Pose(0, pose.image_size, lm, pose.world, pose.visibility, pose.presence)

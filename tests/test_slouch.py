@@ -9,7 +9,14 @@ from synthetic import blend, jittered, profile_from_world, rotate_about, side_po
 
 from posture.analysis.calibration import baseline_from_metrics, load_profile, save_profile
 from posture.analysis.metrics import View, compute_metrics
-from posture.analysis.slouch import PostureState, SlouchConfig, SlouchDetector, judge, verdict
+from posture.analysis.slouch import (
+    PostureState,
+    SlouchConfig,
+    SlouchDetector,
+    judge,
+    posture_kind,
+    verdict,
+)
 from posture.errors import UsageError
 from posture.live.offline import AnalyzeOptions, analyze_path, load_baseline
 from posture.vision.estimator import PoseEstimator, RunningMode
@@ -42,11 +49,56 @@ def front_baseline(front_poses):
 
 @pytest.mark.parametrize("neck, trunk, expected", [
     (12, 3, ()), (29, 3, ()), (31, 3, ("forward_head",)), (15, 22, ("trunk_flexion",)),
-    (40, 25, ("forward_head", "trunk_flexion")), (45, -18, ("slumped_back", "forward_head")),
+    (40, 25, ("forward_head", "trunk_flexion")), (45, -18, ("forward_head",)),
+    (14, -16, ()), (0, -30, ("reclined",)), (-8, -35, ("reclined",)),
+    (18, -28, ("reclined", "slumped_back")),
+    (40, -25, ("forward_head", "reclined", "slumped_back")),
 ])
 def test_side_rules_without_baseline(neck, trunk, expected):
     reasons = judge(compute_metrics(side_pose(neck, trunk), View.SIDE), None, SlouchConfig())
     assert set(reasons) == set(expected)
+
+
+@pytest.mark.parametrize("neck, trunk, state, reasons, kind", [
+    (14, -10, "good", (), "upright"),
+    (40, 5, "slouched", ("forward_head",), "forward_slouch"),
+    (0, -30, "reclined", ("reclined",), "reclined"),
+    (18, -28, "slouched", ("slumped_back",), "slumped"),
+])
+def test_verdict_tells_the_four_postures_apart(neck, trunk, state, reasons, kind):
+    m = compute_metrics(side_pose(neck, trunk), View.SIDE)
+    assert verdict(m, None) == (state, reasons)
+    assert posture_kind(state, reasons) == kind
+
+
+def test_reclined_alerts_setting_makes_leaning_back_a_slouch():
+    m = compute_metrics(side_pose(0, -30), View.SIDE)
+    assert verdict(m, None, SlouchConfig(reclined_alerts=True)) == ("slouched", ("reclined",))
+
+
+def test_relative_rules_follow_the_persons_own_upright():
+    # Someone whose upright already leans 20 deg back against the backrest, head over the
+    # shoulders: absolute rules call that reclined at 22; against their own baseline it is
+    # upright, and only leaning further back is reclined.
+    base = baseline_from_metrics([compute_metrics(side_pose(5, -20), View.SIDE)], "upright")
+    cfg = SlouchConfig()
+    assert judge(compute_metrics(side_pose(6, -23), View.SIDE), base, cfg) == ()
+    assert judge(compute_metrics(side_pose(-10, -35), View.SIDE), base, cfg) == ("reclined",)
+    # Trunk back, head kept where it was: slumped.
+    assert set(judge(compute_metrics(side_pose(4, -35), View.SIDE), base, cfg)) == {
+        "reclined", "slumped_back"}
+    assert judge(compute_metrics(side_pose(17, -20), View.SIDE), base, cfg) == (
+        "forward_head",)
+
+
+def test_leaning_back_for_minutes_never_turns_slouched():
+    det = SlouchDetector(config=SlouchConfig(onset_s=5))
+    events = []
+    for i in range(3000):  # 5 min at 10 Hz
+        t = i * 100
+        trunk = -10 if t < 2000 else -30
+        events += det.update(compute_metrics(side_pose(0, trunk, t_ms=t), View.SIDE))
+    assert [(e.state, e.t_ms) for e in events] == [("good", 0), ("reclined", 2000)]
 
 
 def test_hysteresis_keeps_a_reason_until_past_exit():

@@ -37,6 +37,19 @@ def test_migrations_are_numbered_and_idempotent(tmp_path):
             "exercise_sessions", "reps", "calibrations"} <= tables
 
 
+def test_upgrade_from_schema_2_keeps_history_and_adds_reclined_time(tmp_path):
+    path = tmp_path / "h.sqlite3"
+    conn = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    conn.execute("INSERT INTO hours (hour, good_s, slouched_s) VALUES (0, 50, 10)")
+    conn.commit()
+    conn.close()
+    conn = connect(path)
+    assert conn.execute("SELECT good_s, slouched_s, reclined_s FROM hours").fetchall() == [
+        (50.0, 10.0, 0.0)]
+
+
 def test_newer_schema_is_refused(tmp_path):
     conn = connect(tmp_path / "h.sqlite3")
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")

@@ -25,7 +25,7 @@ class Event:
 
 @dataclass(frozen=True)
 class PostureChanged(Event):
-    """The posture state changed (good, slouched, away, unknown)."""
+    """The posture state changed (good, slouched, reclined, away, unknown)."""
 
     state: str
     previous: str

@@ -59,3 +59,14 @@ def yaw_deg(left_xyz: np.ndarray, right_xyz: np.ndarray) -> float:
     """
     d = (right_xyz - left_xyz).astype(float)
     return float(np.degrees(np.arctan2(abs(d[2]), abs(d[0]))))
+
+
+def joint_angle_3d_deg(a: np.ndarray, vertex: np.ndarray, b: np.ndarray) -> float:
+    """Interior angle a-vertex-b between 3-D points, in [0, 180] degrees: the same from
+    any camera direction."""
+    u = (a - vertex).astype(float)
+    v = (b - vertex).astype(float)
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if nu == 0.0 or nv == 0.0:
+        raise ValueError("joint angle with a zero-length segment is undefined")
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))))

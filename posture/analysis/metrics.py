@@ -3,6 +3,12 @@
 A metric is None, with a reason, whenever its landmarks are hidden, off-frame or implausible:
 MediaPipe always returns 33 landmarks and guesses hips and knees hidden behind a desk, at
 times with high visibility, so visibility alone is not trusted.
+
+The sagittal angles (neck, thoracic, seated hip) are measured on the image in a side view
+and estimated from the 3-D world landmarks in a front or oblique view; `Metrics.quality`
+says which. Every metric is mirror-symmetric: a point that exists on both sides of the body
+is the mean of the sides that can be used (so no arbitrary "near side" choice flips under a
+mirror), and nothing keeps a left/right sign.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from enum import Enum
 import numpy as np
 
 from posture.analysis import geometry as geo
-from posture.analysis.registry import METRIC_NAMES, SIDE_ONLY
+from posture.analysis.registry import ANGLES, FRONT_ONLY, METRIC_NAMES, SIDE_ONLY
 from posture.vision.pose import Landmark as L
 from posture.vision.pose import Pose
 
 MIN_VISIBILITY = 0.5
+# Landmarks above this visibility make an estimated angle "estimated"; below it, "low".
+SURE_VISIBILITY = 0.8
+# Plausible adult shoulder-to-hip length in world metres, for an estimated trunk angle.
+WORLD_TORSO_M = (0.25, 0.9)
 # Shoulder line turned less than this from the image plane: front; more than SIDE: side.
 FRONT_MAX_YAW_DEG = 30.0
 SIDE_MIN_YAW_DEG = 60.0
@@ -44,6 +54,10 @@ class Metrics:
     image_size: tuple[int, int]
     values: dict[str, float | None]
     missing: dict[str, str] = field(default_factory=dict)
+    # For the sagittal angles that have a value: "measured" (on the image, side view),
+    # "estimated" (from world landmarks, front or oblique view) or "low" (estimated from
+    # landmarks the model is unsure of).
+    quality: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> float | None:
         return self.values.get(name)
@@ -87,10 +101,12 @@ class _Builder:
     """Collects values and the first reason each missing one could not be measured."""
 
     def __init__(self, pose: Pose, problems: dict[int, str]) -> None:
+        self.pose = pose
         self.px = pose.pixels
         self.problems = problems
         self.values: dict[str, float | None] = dict.fromkeys(METRIC_NAMES)
         self.missing: dict[str, str] = {}
+        self.quality: dict[str, str] = {}
 
     def blocked(self, name: str, *landmarks: L) -> bool:
         for lm in landmarks:
@@ -101,6 +117,16 @@ class _Builder:
 
     def skip(self, name: str, reason: str) -> None:
         self.missing[name] = reason
+
+    def both(self, left: L, right: L, points: np.ndarray | None = None) -> np.ndarray | None:
+        """The mean of a left/right landmark pair over the sides that can be used (pixels,
+        or the given points), or None when neither can."""
+        points = self.px if points is None else points
+        usable = [points[lm] for lm in (left, right) if lm not in self.problems]
+        return np.mean(usable, axis=0) if usable else None
+
+    def why_not(self, left: L, right: L) -> str:
+        return self.problems.get(left) or self.problems.get(right) or "not measurable"
 
 
 def compute_metrics(pose: Pose, view: View | None = None,
@@ -115,11 +141,13 @@ def compute_metrics(pose: Pose, view: View | None = None,
                                           pose.world[L.RIGHT_SHOULDER])
     view = view or detect_view(pose)
     groups: list[Callable[[_Builder], None]] = [_front_metrics, _knee_metric]
+    if view is not View.SIDE:
+        groups.append(_world_angles)  # first: the angles are estimated, not measured
     if view is View.FRONT:
         for name in SIDE_ONLY:
             b.skip(name, "not measurable from the front")
     else:
-        groups.append(lambda builder: _side_metrics(builder, pose))
+        groups.append(_side_metrics)
     for group in groups:
         try:
             group(b)
@@ -129,7 +157,17 @@ def compute_metrics(pose: Pose, view: View | None = None,
             for name, value in b.values.items():
                 if value is None and name not in b.missing:
                     b.skip(name, "degenerate pose: landmarks on top of each other")
-    return Metrics(pose.timestamp_ms, True, view, pose.image_size, b.values, b.missing)
+    if view is View.SIDE:
+        for name in FRONT_ONLY:  # in a true profile these are noise, not signal
+            b.values[name] = None
+            b.missing[name] = "not measurable from the side"
+    for name, value in b.values.items():
+        if value is not None and not np.isfinite(value):
+            b.values[name] = None
+            b.skip(name, "degenerate pose: not a finite value")
+    quality = {k: q for k, q in b.quality.items() if b.values.get(k) is not None}
+    missing = {k: why for k, why in b.missing.items() if b.values.get(k) is None}
+    return Metrics(pose.timestamp_ms, True, view, pose.image_size, b.values, missing, quality)
 
 
 def _front_metrics(b: _Builder) -> None:
@@ -139,11 +177,14 @@ def _front_metrics(b: _Builder) -> None:
     if not b.blocked("face_width_px", L.LEFT_EYE_OUTER, L.RIGHT_EYE_OUTER):
         v["face_width_px"] = geo.distance_px(px[L.LEFT_EYE_OUTER], px[L.RIGHT_EYE_OUTER])
     shoulders = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    tilt = None
     if not b.blocked("shoulder_width_px", *shoulders):
         width = geo.distance_px(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
         v["shoulder_width_px"] = width
         if width > 0:
-            v["shoulder_tilt_deg"] = geo.tilt_deg(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
+            tilt = geo.tilt_deg(px[L.LEFT_SHOULDER], px[L.RIGHT_SHOULDER])
+            # How far the shoulder line tilts, either way: a mirror keeps it.
+            v["shoulder_tilt_deg"] = abs(tilt)
         if width > 0 and not b.blocked("head_drop", L.NOSE):
             mid_y = (px[L.LEFT_SHOULDER][1] + px[L.RIGHT_SHOULDER][1]) / 2
             v["head_drop"] = float((mid_y - px[L.NOSE][1]) / width)
@@ -155,9 +196,9 @@ def _front_metrics(b: _Builder) -> None:
     else:
         b.skip("face_to_shoulders", b.missing.get("face_width_px")
                or b.missing.get("shoulder_width_px", "not measurable"))
-    if v["face_width_px"] and v["shoulder_tilt_deg"] is not None:
+    if v["face_width_px"] and tilt is not None:
         eyes = geo.tilt_deg(px[L.LEFT_EYE_OUTER], px[L.RIGHT_EYE_OUTER])
-        v["head_side_bend_deg"] = abs(eyes - v["shoulder_tilt_deg"])
+        v["head_side_bend_deg"] = abs(eyes - tilt)
     else:
         b.skip("head_side_bend_deg", b.missing.get("face_width_px")
                or b.missing.get("shoulder_width_px", "not measurable"))
@@ -185,71 +226,156 @@ def _knee_metric(b: _Builder) -> None:
         b.skip("knee_deg", "legs not in view")
 
 
-def _near_side(pose: Pose) -> tuple[L, L, L, L]:
-    """(ear, shoulder, hip, knee) of the side turned toward the camera."""
-    left = (L.LEFT_EAR, L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE)
-    right = (L.RIGHT_EAR, L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE)
-    score = [float(np.sum(pose.visibility[list(side[:2])])) for side in (left, right)]
-    if score[0] == score[1] and np.any(pose.world):
-        # Tie: world z is smaller (closer to the camera) on the near side.
-        return left if pose.world[L.LEFT_SHOULDER][2] <= pose.world[L.RIGHT_SHOULDER][2] \
-            else right
-    return left if score[0] >= score[1] else right
-
-
 def _elevation_deg(low_px: np.ndarray, high_px: np.ndarray) -> float:
     """Angle of the line low -> high above horizontal, whichever way it points: 0 to 90."""
     dx, dy = high_px - low_px
     return float(np.degrees(np.arctan2(-dy, abs(dx))))
 
 
-def _side_metrics(b: _Builder, pose: Pose) -> None:
+HIP_NEEDS = "the seated hip angle needs hips and knees in view"
+
+
+def _side_metrics(b: _Builder) -> None:
+    """Profile signals on the image: head over shoulder, trunk, hip; a mean of both sides
+    where both can be used, which in a side view lie nearly on top of each other."""
     px, v = b.px, b.values
-    ear, shoulder, hip, knee = _near_side(pose)
-    elbow = L.LEFT_ELBOW if shoulder is L.LEFT_SHOULDER else L.RIGHT_ELBOW
-    # The face points the way the nose sits from the ear.
-    forward = 1.0 if px[L.NOSE][0] >= px[ear][0] else -1.0
-    head = geo.distance_px(px[ear], px[L.NOSE])
-    if not b.blocked("neck_deg", ear, shoulder, L.NOSE) and head > 0:
-        v["neck_deg"] = geo.inclination_deg(px[shoulder], px[ear], forward)
+    ear = b.both(L.LEFT_EAR, L.RIGHT_EAR)
+    shoulder = b.both(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    measured = b.quality.setdefault
+    head_names = ("neck_deg", "head_forward", "ear_above_shoulder", "head_tilt_deg")
+    if ear is None or shoulder is None or L.NOSE in b.problems:
+        reason = (b.why_not(L.LEFT_EAR, L.RIGHT_EAR) if ear is None else
+                  b.why_not(L.LEFT_SHOULDER, L.RIGHT_SHOULDER) if shoulder is None else
+                  b.problems[L.NOSE])
+        for name in head_names + ("elbow_behind",):
+            b.skip(name, reason)
+        _trunk_metrics(b, None, shoulder, 1.0)
+        return
+    # The face points the way the nose sits from the ears.
+    forward = 1.0 if px[L.NOSE][0] >= ear[0] else -1.0
+    head = geo.distance_px(ear, px[L.NOSE])
+    if head > 0:
+        if b.values["neck_deg"] is None and "neck_deg" not in b.missing:
+            v["neck_deg"] = geo.inclination_deg(shoulder, ear, forward)
+            measured("neck_deg", "measured")
         # Chin-tuck signals, in head lengths (ear to nose): how far the ear sits in front of
         # the shoulder, and how high above it; and the ear-nose line's pitch.
-        v["head_forward"] = float(forward * (px[ear][0] - px[shoulder][0]) / head)
-        v["ear_above_shoulder"] = float((px[shoulder][1] - px[ear][1]) / head)
-        v["head_tilt_deg"] = geo.inclination_deg(px[ear], px[L.NOSE], forward) - 90.0
-    for name in ("neck_deg", "head_forward", "ear_above_shoulder", "head_tilt_deg"):
-        if v[name] is None and name not in b.missing:
-            b.skip(name, b.missing.get("neck_deg", "head not measurable"))
-    if head > 0 and not b.blocked("elbow_behind", shoulder, elbow, ear, L.NOSE):
-        v["elbow_behind"] = float(forward * (px[shoulder][0] - px[elbow][0]) / head)
-    _trunk_metrics(b, ear, shoulder, hip, knee, forward)
+        v["head_forward"] = float(forward * (ear[0] - shoulder[0]) / head)
+        v["ear_above_shoulder"] = float((shoulder[1] - ear[1]) / head)
+        v["head_tilt_deg"] = geo.inclination_deg(ear, px[L.NOSE], forward) - 90.0
+        elbow = b.both(L.LEFT_ELBOW, L.RIGHT_ELBOW)
+        if elbow is not None:
+            v["elbow_behind"] = float(forward * (shoulder[0] - elbow[0]) / head)
+        else:
+            b.skip("elbow_behind", b.why_not(L.LEFT_ELBOW, L.RIGHT_ELBOW))
+    else:
+        for name in head_names + ("elbow_behind",):
+            b.skip(name, "degenerate pose: ear on the nose")
+    _trunk_metrics(b, head if head > 0 else None, shoulder, forward)
 
 
-def _trunk_metrics(b: _Builder, ear: L, shoulder: L, hip: L, knee: L, forward: float) -> None:
-    px, v = b.px, b.values
+def _trunk_metrics(b: _Builder, head: float | None, shoulder: np.ndarray | None,
+                   forward: float) -> None:
+    v = b.values
     names = ("thoracic_deg", "trunk_lift_deg", "hip_deg", "hip_lift_deg")
-    if b.blocked("thoracic_deg", shoulder, hip, ear, L.NOSE):
-        for name in names[1:]:
-            b.skip(name, b.missing["thoracic_deg"])
+    hip = b.both(L.LEFT_HIP, L.RIGHT_HIP)
+    if head is None or shoulder is None or hip is None:
+        reason = (b.why_not(L.LEFT_HIP, L.RIGHT_HIP) if hip is None else
+                  b.missing.get("neck_deg", "head not measurable"))
+        for name in names:
+            if name not in b.missing and v[name] is None:
+                b.skip(name, reason if name[:3] != "hip" else f"{reason}: {HIP_NEEDS}")
         return
-    torso = geo.distance_px(px[shoulder], px[hip])
-    head = geo.distance_px(px[ear], px[L.NOSE])
+    torso = geo.distance_px(shoulder, hip)
     if not TORSO_HEADS[0] * head <= torso <= TORSO_HEADS[1] * head:
         for name in names:
-            b.skip(name, "implausible hip position")
+            if v[name] is None:
+                b.skip(name, "implausible hip position")
         return
-    v["trunk_lift_deg"] = _elevation_deg(px[hip], px[shoulder])
-    if px[hip][1] > px[shoulder][1]:
-        v["thoracic_deg"] = geo.inclination_deg(px[hip], px[shoulder], forward)
+    v["trunk_lift_deg"] = _elevation_deg(hip, shoulder)
+    if v["thoracic_deg"] is not None or "thoracic_deg" in b.missing:
+        pass
+    elif hip[1] > shoulder[1]:
+        v["thoracic_deg"] = geo.inclination_deg(hip, shoulder, forward)
+        b.quality.setdefault("thoracic_deg", "measured")
     else:
         b.skip("thoracic_deg", "hip not below the shoulder: not sitting or standing")
-    if b.blocked("hip_deg", knee):
-        b.skip("hip_lift_deg", b.missing["hip_deg"])
+    knee = b.both(L.LEFT_KNEE, L.RIGHT_KNEE)
+    if knee is None:
+        reason = f"{b.why_not(L.LEFT_KNEE, L.RIGHT_KNEE)}: {HIP_NEEDS}"
+        b.skip("hip_lift_deg", reason)
+        if v["hip_deg"] is None:
+            b.skip("hip_deg", reason)
         return
-    thigh = geo.distance_px(px[hip], px[knee])
+    thigh = geo.distance_px(hip, knee)
     if not THIGH_TORSOS[0] * torso <= thigh <= THIGH_TORSOS[1] * torso:
-        b.skip("hip_deg", "implausible knee position")
         b.skip("hip_lift_deg", "implausible knee position")
+        if v["hip_deg"] is None:
+            b.skip("hip_deg", "implausible knee position")
         return
-    v["hip_deg"] = geo.joint_angle_deg(px[shoulder], px[hip], px[knee])
-    v["hip_lift_deg"] = _elevation_deg(px[knee], px[hip])
+    if v["hip_deg"] is None and "hip_deg" not in b.missing:
+        v["hip_deg"] = geo.joint_angle_deg(shoulder, hip, knee)
+        b.quality.setdefault("hip_deg", "measured")
+    v["hip_lift_deg"] = _elevation_deg(knee, hip)
+
+
+UP = np.array([0.0, -1.0, 0.0])  # world y points down
+
+
+def _world_angles(b: _Builder) -> None:
+    """Neck, thoracic and seated-hip angles from the 3-D world landmarks (metres, origin
+    between the hips), for views where the image plane does not hold them: the shoulder
+    line fixes the body's left-right axis, and each angle is taken in the plane across it.
+    """
+    w = b.pose.world.astype(np.float64)
+    v = b.values
+    if not np.any(w):
+        for name in ANGLES:
+            b.skip(name, "no world landmarks to estimate it from")
+        return
+    lateral = w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER]
+    lateral[1] = 0.0
+    norm = float(np.linalg.norm(lateral))
+    if norm < 1e-6:
+        raise ValueError("shoulders on top of each other")
+    lateral /= norm
+    forward = np.cross(UP, lateral)
+    ear_w = (w[L.LEFT_EAR] + w[L.RIGHT_EAR]) / 2
+    if np.dot(w[L.NOSE] - ear_w, forward) < 0:  # the face is in front of the ears
+        forward = -forward
+
+    def incline(lower: np.ndarray, upper: np.ndarray) -> float:
+        d = upper - lower
+        if not np.any(d):
+            raise ValueError("zero-length segment")
+        return float(np.degrees(np.arctan2(np.dot(d, forward), np.dot(d, UP))))
+
+    def grade(*landmarks: L) -> str:
+        sure = min(float(b.pose.visibility[lm]) for lm in landmarks)
+        return "estimated" if sure >= SURE_VISIBILITY else "low"
+
+    ears, shoulders = (L.LEFT_EAR, L.RIGHT_EAR), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    hips, knees = (L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_KNEE, L.RIGHT_KNEE)
+    if not b.blocked("neck_deg", *ears, *shoulders):
+        v["neck_deg"] = incline((w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2, ear_w)
+        b.quality["neck_deg"] = grade(*ears, *shoulders)
+    if b.blocked("thoracic_deg", *hips, *shoulders):
+        b.missing["thoracic_deg"] += ": the trunk angle needs the hips in view"
+    else:
+        shoulder_w = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2
+        hip_w = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
+        if WORLD_TORSO_M[0] <= float(np.linalg.norm(shoulder_w - hip_w)) <= WORLD_TORSO_M[1]:
+            v["thoracic_deg"] = incline(hip_w, shoulder_w)
+            b.quality["thoracic_deg"] = grade(*hips, *shoulders)
+        else:
+            b.skip("thoracic_deg", "implausible hip position")
+    sides = [(s, h, k) for s, h, k in zip(shoulders, hips, knees, strict=True)
+             if not any(lm in b.problems for lm in (s, h, k))]
+    if sides:
+        v["hip_deg"] = float(np.mean([geo.joint_angle_3d_deg(w[s], w[h], w[k])
+                                      for s, h, k in sides]))
+        b.quality["hip_deg"] = grade(*[lm for side in sides for lm in side])
+    else:
+        problem = next((b.problems[lm] for lm in (*hips, *knees) if lm in b.problems),
+                       "hips and knees not in view")
+        b.skip("hip_deg", f"{problem}: {HIP_NEEDS}")

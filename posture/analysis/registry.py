@@ -11,6 +11,7 @@ from enum import Enum
 class PostureState(str, Enum):
     GOOD = "good"
     SLOUCHED = "slouched"
+    RECLINED = "reclined"  # leaning back against support, head over the trunk: not a slouch
     AWAY = "away"
     UNKNOWN = "unknown"
 
@@ -26,23 +27,27 @@ class MetricInfo:
 
 ALL_VIEWS = ("front", "side", "oblique")
 PROFILE = ("side", "oblique")
+FRONTAL = ("front", "oblique")  # widths and tilts collapse to noise in a true profile
 
 METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("neck_deg", "Neck", "deg", "forward inclination of the shoulder-to-ear line "
-               "from vertical (0 = ear above shoulder)", PROFILE),
+               "from vertical (0 = ear above shoulder); measured on the image from the side, "
+               "estimated from 3-D landmarks from the front", ALL_VIEWS),
     MetricInfo("thoracic_deg", "Thoracic", "deg", "forward inclination of the hip-to-shoulder "
-               "line from vertical", PROFILE),
-    MetricInfo("hip_deg", "Hip", "deg", "seated hip angle shoulder-hip-knee", PROFILE),
+               "line from vertical (negative: leaning back); needs the hips in view",
+               ALL_VIEWS),
+    MetricInfo("hip_deg", "Hip", "deg", "seated hip angle shoulder-hip-knee; needs hips and "
+               "knees in view", ALL_VIEWS),
     MetricInfo("head_drop", "Head height", "shoulder widths", "nose above the shoulder line",
-               ALL_VIEWS),
+               FRONTAL),
     MetricInfo("head_pitch", "Head pitch", "face widths", "nose below the ears (looking down "
-               "is larger)", ALL_VIEWS),
-    MetricInfo("shoulder_tilt_deg", "Shoulder tilt", "deg", "shoulder line from horizontal",
-               ALL_VIEWS),
+               "is larger)", FRONTAL),
+    MetricInfo("shoulder_tilt_deg", "Shoulder tilt", "deg", "shoulder line from horizontal, "
+               "either way", FRONTAL),
     MetricInfo("shoulder_width_px", "Shoulder width", "px", "apparent shoulder width",
-               ALL_VIEWS),
+               FRONTAL),
     MetricInfo("face_width_px", "Face width", "px", "outer eye corner to outer eye corner",
-               ALL_VIEWS),
+               FRONTAL),
     MetricInfo("nose_y_px", "Nose height", "px", "nose row in the frame", ALL_VIEWS),
     MetricInfo("yaw_deg", "Body yaw", "deg", "shoulder line turned out of the image plane",
                ALL_VIEWS),
@@ -54,9 +59,9 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
     MetricInfo("ear_above_shoulder", "Ear height", "head lengths", "ear above the shoulder",
                PROFILE),
     MetricInfo("head_side_bend_deg", "Head side bend", "deg", "eye line against the "
-               "shoulder line", ALL_VIEWS),
+               "shoulder line", FRONTAL),
     MetricInfo("face_to_shoulders", "Face to shoulders", "ratio", "face width over shoulder "
-               "width (smaller when the head retracts)", ALL_VIEWS),
+               "width (smaller when the head retracts)", FRONTAL),
     MetricInfo("trunk_lift_deg", "Trunk lift", "deg", "hip-to-shoulder line above "
                "horizontal", PROFILE),
     MetricInfo("hip_lift_deg", "Hip lift", "deg", "knee-to-hip line above horizontal",
@@ -66,6 +71,8 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
 )}
 METRIC_NAMES = tuple(METRICS)
 SIDE_ONLY = tuple(name for name, m in METRICS.items() if "front" not in m.views)
+FRONT_ONLY = tuple(name for name, m in METRICS.items() if "side" not in m.views)
+ANGLES = ("neck_deg", "thoracic_deg", "hip_deg")  # sagittal angles, with a quality flag
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ REASONS: dict[str, ReasonInfo] = {r.name: r for r in (
     ReasonInfo("looking_down", "you are looking down"),
     ReasonInfo("trunk_flexion", "you are leaning forward"),
     ReasonInfo("slumped_back", "you are slumped down in the chair"),
+    ReasonInfo("reclined", "you are leaning back"),
     ReasonInfo("lateral_lean", "you are leaning to one side"),
     ReasonInfo("too_close", "you are very close to the screen"),
 )}

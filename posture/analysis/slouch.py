@@ -1,8 +1,22 @@
-"""Slouch detection: per-frame judgement against thresholds, and a state machine over time.
+"""Posture judgement: per-frame rules against thresholds, and a state machine over time.
 
-Without a baseline only the side view is judged, on absolute angles; from the front a
-posture can only be judged against the same person's upright baseline, so there the answer
-is `unknown` until one is given.
+Four sitting postures are told apart (after the ergonomic descriptions of sitting in
+Harrison et al., "How do sitting postures affect the spine?", J Manipulative Physiol Ther
+1999, and of slumped ("sacral") sitting in O'Sullivan et al., Spine 2002):
+- upright: trunk near vertical, head over the shoulders -> `good`;
+- forward slouch: trunk and/or head inclined forward (`trunk_flexion`, `forward_head`,
+  and from the front `looking_down`, `too_close`) -> `slouched`;
+- slumped: the trunk leans back while the head is held forward of the trunk line, as when
+  the pelvis slides forward and the head juts toward the screen (`slumped_back`) ->
+  `slouched`;
+- reclined: leaning back against support with the head over the trunk (`reclined`) -> its
+  own state, not a slouch: a backrest reclined to about 100-110 degrees with the head
+  supported lowers disc pressure (Andersson et al., Scand J Rehabil Med 1974; Harrison
+  1999). `posture.reclined_alerts` makes it one.
+
+Without a baseline only the side view is judged, on absolute angles; with a baseline every
+rule is judged against the person's own upright values. From the front a posture can only
+be judged against such a baseline, so there the answer is `unknown` until one is given.
 """
 
 from __future__ import annotations
@@ -27,22 +41,47 @@ Pair = tuple[float, float]
 class SlouchConfig(StrictModel):
     """Thresholds as (enter, exit) pairs: a reason turns on past enter and off past exit.
 
-    Absolute side-view angles (no baseline):
-    - neck: the ear-shoulder line from vertical. A craniovertebral angle below about 50 deg
-      marks forward head posture (Yip, Chiu & Poon, Manual Therapy 2008); our line runs to the
-      shoulder joint, which sits about 10 deg in front of C7, so 50 deg CVA is ~30 deg here.
-    - trunk: hip-shoulder line from vertical; RULA scores trunk flexion beyond 20 deg as the
-      next risk band (McAtamney & Corlett, Applied Ergonomics 1993).
-    - recline: trunk leaning back with the head held forward of the trunk line is slumped,
-      sacral sitting.
-    Relative thresholds (with a baseline) are changes from the calibrated upright values.
+    The absolute side-view thresholds were set on real photos: the 13 side-view photos of
+    `side_sitting/` and their mirror images (26 poses), angles as `compute_metrics` measures
+    them with the full model (`python benchmarks/posture_accuracy.py --angles` prints them):
+
+    | class (photos)       | neck_deg        | thoracic_deg     |
+    |----------------------|-----------------|------------------|
+    | upright (straight 3, kneeling 2) | 14.5 .. 18.7 | -15.0 .. -9.8 |
+    | forward slouch (hunchback 4)     | 34.4 .. 44.0 | 24.8 .. 41.3  |
+    | reclined (recline 4)             | -5.7 .. 0.1  | -36.9 .. -27.8 |
+
+    - neck (30, 25): inside the measured gap (18.7 .. 34.4) and where the literature puts
+      forward head: a craniovertebral angle below about 50 deg (Yip, Chiu & Poon, Manual
+      Therapy 2008); our line runs to the shoulder joint, which sits about 10 deg in front
+      of C7, so 50 deg CVA is about 30 deg here.
+    - trunk (20, 15): inside the gap (-9.8 .. 24.8); RULA scores trunk flexion beyond 20 deg
+      as the next risk band (McAtamney & Corlett, Applied Ergonomics 1993).
+    - recline (22, 18): the trunk leaning back past the middle of the gap between the most
+      reclined upright photo (-15.0, on a kneeling chair) and the least reclined recline
+      photo (-27.8).
+    - slump_neck (15, 10): while reclined, a head still inclined forward of vertical the way
+      it is when sitting upright (upright photos 14.5 and more) is held ahead of the trunk
+      line: slumped; every recline photo holds the head at 0.1 deg or less.
+    The mirror images move these angles by at most 5.9 deg (neck) and 4.2 deg (thoracic),
+    less than every margin above.
+
+    Relative thresholds (with a baseline) are changes from the calibrated upright values:
+    the same photos judged against the straight photos' median differ by +20 .. +29 deg
+    (neck) and +36 .. +52 deg (thoracic) when hunched, -17 .. -26 deg (thoracic) and
+    -20 .. -15 deg (neck) when reclined, and within 4 deg on the kneeling chair.
     """
 
     neck_deg: Pair = (30.0, 25.0)
     trunk_deg: Pair = (20.0, 15.0)
-    recline_deg: Pair = (15.0, 10.0)
+    recline_deg: Pair = (22.0, 18.0)
+    slump_neck_deg: Pair = (15.0, 10.0)
     rel_neck_deg: Pair = (10.0, 6.0)
     rel_trunk_deg: Pair = (10.0, 6.0)
+    rel_recline_deg: Pair = (12.0, 8.0)
+    # While reclined: the head kept within this of its upright inclination (it drops back
+    # with the trunk, by 15 deg or more, when the head rests over the trunk).
+    rel_slump_neck_deg: Pair = (-5.0, -8.0)
     # Head sinking in the frame, in baseline face widths (outer eye corners).
     head_sink: Pair = (0.35, 0.25)
     # Head lowered toward the shoulder line, as a fraction of shoulder width.
@@ -57,6 +96,7 @@ class SlouchConfig(StrictModel):
     recover_s: float = Field(2.0, ge=0.0, le=3600.0)
     away_after_s: float = Field(3.0, ge=0.0, le=3600.0)
     unknown_after_s: float = Field(3.0, ge=0.0, le=3600.0)
+    reclined_alerts: bool = False
 
     @model_validator(mode="after")
     def _hysteresis(self) -> SlouchConfig:
@@ -71,15 +111,27 @@ class SlouchConfig(StrictModel):
         return self
 
 
+Measure = Callable[[Metrics, Baseline | None], float | None]
+
+
 @dataclass(frozen=True)
 class _Rule:
     reason: str
-    measure: Callable[[Metrics, Baseline | None], float | None]
+    measure: Measure
     thresholds: str
     lower_is_worse: bool = False
+    requires: str | None = None  # judged only while this reason is on in the same frame
 
 
-def _delta(name: str) -> Callable[[Metrics, Baseline | None], float | None]:
+def _value(name: str) -> Measure:
+    return lambda m, b: m.get(name)
+
+
+def _negated(measure: Measure) -> Measure:
+    return lambda m, b: None if (v := measure(m, b)) is None else -v
+
+
+def _delta(name: str) -> Measure:
     def measure(m: Metrics, b: Baseline | None) -> float | None:
         value, base = m.get(name), b.value(name, m.image_size) if b else None
         return None if value is None or base is None else value - base
@@ -92,11 +144,6 @@ def _head_sink(m: Metrics, b: Baseline | None) -> float | None:
     return None if nose is None or base is None or not face else (nose - base) / face
 
 
-def _head_to_shoulders(m: Metrics, b: Baseline | None) -> float | None:
-    d = _delta("head_drop")(m, b)
-    return None if d is None else -d
-
-
 def _scale(m: Metrics, b: Baseline | None) -> float | None:
     ratios = []
     for name in ("face_width_px", "shoulder_width_px"):
@@ -106,32 +153,27 @@ def _scale(m: Metrics, b: Baseline | None) -> float | None:
     return sum(ratios) / len(ratios) if ratios else None
 
 
-def _abs_delta(name: str) -> Callable[[Metrics, Baseline | None], float | None]:
+def _abs_delta(name: str) -> Measure:
     d = _delta(name)
     return lambda m, b: None if (v := d(m, b)) is None else abs(v)
 
 
-def _recline(m: Metrics, b: Baseline | None) -> float | None:
-    trunk, neck = m.get("thoracic_deg"), m.get("neck_deg")
-    if trunk is None or neck is None or neck - trunk < 0:
-        return None
-    return -trunk
-
-
 SIDE_ABSOLUTE = (
-    _Rule("forward_head", lambda m, b: m.get("neck_deg"), "neck_deg"),
-    _Rule("trunk_flexion", lambda m, b: m.get("thoracic_deg"), "trunk_deg"),
-    _Rule("slumped_back", _recline, "recline_deg"),
+    _Rule("forward_head", _value("neck_deg"), "neck_deg"),
+    _Rule("trunk_flexion", _value("thoracic_deg"), "trunk_deg"),
+    _Rule("reclined", _negated(_value("thoracic_deg")), "recline_deg"),
+    _Rule("slumped_back", _value("neck_deg"), "slump_neck_deg", requires="reclined"),
 )
 SIDE_RELATIVE = (
     _Rule("forward_head", _delta("neck_deg"), "rel_neck_deg"),
     _Rule("trunk_flexion", _delta("thoracic_deg"), "rel_trunk_deg"),
-    _Rule("slumped_back", _recline, "recline_deg"),
+    _Rule("reclined", _negated(_delta("thoracic_deg")), "rel_recline_deg"),
+    _Rule("slumped_back", _delta("neck_deg"), "rel_slump_neck_deg", requires="reclined"),
 )
 FRONT_RELATIVE = (
     _Rule("slumped_back", _head_sink, "head_sink"),
     _Rule("slumped_back", _scale, "farther", lower_is_worse=True),
-    _Rule("forward_head", _head_to_shoulders, "head_to_shoulders"),
+    _Rule("forward_head", _negated(_delta("head_drop")), "head_to_shoulders"),
     _Rule("too_close", _scale, "closer"),
     _Rule("looking_down", _delta("head_pitch"), "pitch"),
     _Rule("lateral_lean", _abs_delta("shoulder_tilt_deg"), "tilt_deg"),
@@ -149,16 +191,20 @@ def _rules(view: View | None, baseline: Baseline | None) -> tuple[_Rule, ...] | 
 
 def judge(metrics: Metrics, baseline: Baseline | None, config: SlouchConfig,
           active: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
-    """Reasons this frame is slouched (empty: good), or None when it cannot be judged.
+    """The reasons on in this frame (empty: upright), or None when it cannot be judged.
 
-    active holds the reasons on in the previous frame; they stay on until past the exit
-    threshold (hysteresis).
+    `reclined` is among them while leaning back, also when slumped; classify() turns them
+    into a state. active holds the reasons on in the previous frame; they stay on until
+    past the exit threshold (hysteresis).
     """
     rules = _rules(metrics.view, baseline) if metrics.person else None
     if rules is None:
         return None
-    reasons, measured = [], False
+    reasons: list[str] = []
+    measured = False
     for rule in rules:
+        if rule.requires is not None and rule.requires not in reasons:
+            continue
         value = rule.measure(metrics, baseline)
         if value is None:
             continue
@@ -173,11 +219,41 @@ def judge(metrics: Metrics, baseline: Baseline | None, config: SlouchConfig,
     return tuple(r for r in REASONS if r in reasons)
 
 
+def classify(reasons: tuple[str, ...], reclined_alerts: bool = False
+             ) -> tuple[PostureState, tuple[str, ...]]:
+    """The state a frame's reasons add up to, and the reasons to show for it."""
+    shown = tuple(r for r in reasons if not (r == "reclined" and "slumped_back" in reasons))
+    if any(r != "reclined" or reclined_alerts for r in shown):
+        return PostureState.SLOUCHED, shown
+    if shown:
+        return PostureState.RECLINED, shown
+    return PostureState.GOOD, ()
+
+
+def posture_kind(state: str, reasons: tuple[str, ...] | list[str]) -> str | None:
+    """upright, forward_slouch, slumped, reclined or leaning (sideways) for a judged state;
+    None when the state is not a judgement (away, unknown)."""
+    if state == PostureState.GOOD.value:
+        return "upright"
+    if state == PostureState.RECLINED.value:
+        return "reclined"
+    if state != PostureState.SLOUCHED.value:
+        return None
+    if "slumped_back" in reasons:
+        return "slumped"
+    if {"forward_head", "trunk_flexion", "looking_down", "too_close"} & set(reasons):
+        return "forward_slouch"
+    if "reclined" in reasons:
+        return "reclined"
+    return "leaning"
+
+
 class SlouchDetector:
-    """good / slouched / away / unknown over time, from smoothed metrics.
+    """good / slouched / reclined / away / unknown over time, from smoothed metrics.
 
     A deviation must last onset_s before the state turns slouched, and be gone for recover_s
-    before it turns good again, so glancing down or reaching for a cup changes nothing.
+    before it turns good (or reclined) again, so glancing down or reaching for a cup changes
+    nothing. Leaning back and sitting up again change the state at once: neither alerts.
     """
 
     def __init__(self, baseline: Baseline | None = None,
@@ -207,8 +283,8 @@ class SlouchDetector:
                 return self._go(PostureState.AWAY, t, ())
             return []
         self._away_since = None
-        reasons = judge(metrics, self.baseline, cfg, self._active)
-        if reasons is None:
+        raw = judge(metrics, self.baseline, cfg, self._active)
+        if raw is None:
             self._pending_since = None
             self._unjudged_since = t if self._unjudged_since is None else self._unjudged_since
             if (self.state is PostureState.AWAY
@@ -216,8 +292,9 @@ class SlouchDetector:
                 return self._go(PostureState.UNKNOWN, t, ())
             return []
         self._unjudged_since = None
-        self._active = frozenset(reasons)
-        if reasons:
+        self._active = frozenset(raw)
+        target, reasons = classify(raw, cfg.reclined_alerts)
+        if target is PostureState.SLOUCHED:
             self._clear_since = None
             if self.state is PostureState.SLOUCHED:
                 self.reasons = reasons
@@ -225,7 +302,7 @@ class SlouchDetector:
             self._pending_since = t if self._pending_since is None else self._pending_since
             if t - self._pending_since >= cfg.onset_s * 1000:
                 return self._go(PostureState.SLOUCHED, t, reasons)
-            if self.state is not PostureState.GOOD:
+            if self.state not in (PostureState.GOOD, PostureState.RECLINED):
                 return self._go(PostureState.GOOD, t, ())
             return []
         self._pending_since = None
@@ -233,7 +310,7 @@ class SlouchDetector:
             self._clear_since = t if self._clear_since is None else self._clear_since
             if t - self._clear_since < cfg.recover_s * 1000:
                 return []
-        return self._go(PostureState.GOOD, t, ())
+        return self._go(target, t, reasons)
 
     def _go(self, state: PostureState, t_ms: int,
             reasons: tuple[str, ...]) -> list[PostureChanged]:
@@ -247,10 +324,12 @@ class SlouchDetector:
 
 def verdict(metrics: Metrics, baseline: Baseline | None,
             config: SlouchConfig | None = None) -> tuple[str, tuple[str, ...]]:
-    """One still image: good, slouched, no_person or unknown, with the reasons."""
+    """One still image: good, slouched, reclined, no_person or unknown, with the reasons."""
     if not metrics.person:
         return "no_person", ()
-    reasons = judge(metrics, baseline, config or SlouchConfig())
+    config = config or SlouchConfig()
+    reasons = judge(metrics, baseline, config)
     if reasons is None:
         return "unknown", ()
-    return ("slouched" if reasons else "good"), reasons
+    state, shown = classify(reasons, config.reclined_alerts)
+    return state.value, shown

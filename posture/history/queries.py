@@ -44,7 +44,7 @@ def trends(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
     first, since = _day_range(days, now_ms, offset_ms)
     per_day = {row[0]: row for row in conn.execute(
         "SELECT (hour + ?) / ? AS day, sum(good_s), sum(slouched_s), sum(sitting_s), "
-        "sum(neck_sum), sum(neck_n), sum(thoracic_sum), sum(thoracic_n) "
+        "sum(neck_sum), sum(neck_n), sum(thoracic_sum), sum(thoracic_n), sum(reclined_s) "
         "FROM hours WHERE hour >= ? GROUP BY day", (offset_ms, DAY_MS, since))}
     alerts: Counter[tuple[int, str]] = Counter()
     for day, kind, n in conn.execute(
@@ -56,23 +56,24 @@ def trends(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
         "WHERE valid = 1 AND start_ms >= ? GROUP BY day", (offset_ms, DAY_MS, since))}
     out = []
     for day in range(first, first + days):
-        _, good, slouched, sitting, neck, neck_n, thor, thor_n = per_day.get(
-            day, (day, 0, 0, 0, 0, 0, 0, 0))
+        _, good, slouched, sitting, neck, neck_n, thor, thor_n, reclined = per_day.get(
+            day, (day, 0, 0, 0, 0, 0, 0, 0, 0))
         n_reps, hold = reps.get(day, (0, 0.0))
+        judged = good + slouched + reclined
         out.append({"date": (date(1970, 1, 1) + timedelta(days=day)).isoformat(),
-                    "slouched_share": _share(slouched, good + slouched),
-                    "judged_h": round((good + slouched) / 3600, 2),
+                    "slouched_share": _share(slouched, judged),
+                    "reclined_share": _share(reclined, judged),
+                    "judged_h": round(judged / 3600, 2),
                     "sitting_h": round(sitting / 3600, 2),
                     "neck_deg": _mean(neck, neck_n), "thoracic_deg": _mean(thor, thor_n),
                     "slouch_alerts": alerts[(day, "slouch")],
                     "break_reminders": alerts[(day, "break")],
                     "reps": n_reps, "hold_s": round(hold or 0.0, 1)})
-    hours = {h: (g, s) for h, g, s in conn.execute(
-        "SELECT ((hour + ?) / ?) % 24 AS h, sum(good_s), sum(slouched_s) FROM hours "
-        "WHERE hour >= ? GROUP BY h", (offset_ms, HOUR_MS, since))}
+    hours = {h: (s, g + s + r) for h, g, s, r in conn.execute(
+        "SELECT ((hour + ?) / ?) % 24 AS h, sum(good_s), sum(slouched_s), sum(reclined_s) "
+        "FROM hours WHERE hour >= ? GROUP BY h", (offset_ms, HOUR_MS, since))}
     return {"days": out,
-            "hours": [{"hour": h, "slouched_share": _share(hours.get(h, (0, 0))[1],
-                                                           sum(hours.get(h, (0, 0))))}
+            "hours": [{"hour": h, "slouched_share": _share(*hours.get(h, (0, 0)))}
                       for h in range(24)]}
 
 
@@ -119,9 +120,11 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
                             (since,)).fetchone()[0]
     judged = sum(d["judged_h"] for d in trend["days"])
     slouched = sum((d["slouched_share"] or 0) * d["judged_h"] for d in trend["days"])
+    reclined = sum((d["reclined_share"] or 0) * d["judged_h"] for d in trend["days"])
     return {"days": days, "generated_ms": now_ms,
             "posture": {"judged_h": round(judged, 2),
                         "slouched_share": round(slouched / judged, 4) if judged else None,
+                        "reclined_share": round(reclined / judged, 4) if judged else None,
                         "slouch_alerts": sum(d["slouch_alerts"] for d in trend["days"]),
                         "break_reminders": sum(d["break_reminders"] for d in trend["days"])},
             "exercise": {"sessions": sessions, "by_exercise": sorted(
@@ -130,8 +133,8 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
             "daily": trend["days"]}
 
 
-CSV_COLUMNS = ("date", "slouched_share", "judged_h", "sitting_h", "neck_deg", "thoracic_deg",
-               "slouch_alerts", "break_reminders", "reps", "hold_s")
+CSV_COLUMNS = ("date", "slouched_share", "reclined_share", "judged_h", "sitting_h", "neck_deg",
+               "thoracic_deg", "slouch_alerts", "break_reminders", "reps", "hold_s")
 
 
 def report_csv(data: dict[str, Any]) -> str:

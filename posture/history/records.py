@@ -56,6 +56,9 @@ def session_rows(session_id: int, started_ms: int, ended_ms: int, exercise: str 
     return rows
 
 
+STATES = ("good", "slouched", "reclined", "away", "unknown")
+
+
 @dataclass
 class MinuteRollup:
     """Accumulates per-minute time in each state and metric sums; emits upserts per minute."""
@@ -72,7 +75,7 @@ class MinuteRollup:
         rows = self.flush() if self.minute is not None and minute != self.minute else []
         self.minute = minute
         t = self.totals
-        key = f"{state}_s" if state in ("good", "slouched", "away", "unknown") else "unknown_s"
+        key = f"{state}_s" if state in STATES else "unknown_s"
         t[key] = t.get(key, 0.0) + span
         if sitting:
             t["sitting_s"] = t.get("sitting_s", 0.0) + span
@@ -89,7 +92,8 @@ class MinuteRollup:
         t, self.totals = self.totals, {}
         values = (t.get("good_s", 0.0), t.get("slouched_s", 0.0), t.get("away_s", 0.0),
                   t.get("unknown_s", 0.0), t.get("sitting_s", 0.0), t.get("neck_sum", 0.0),
-                  t.get("neck_n", 0), t.get("thoracic_sum", 0.0), t.get("thoracic_n", 0))
+                  t.get("neck_n", 0), t.get("thoracic_sum", 0.0), t.get("thoracic_n", 0),
+                  t.get("reclined_s", 0.0))
         start_ms = self.minute * 60_000
         return [Row(MINUTE_UPSERT, (start_ms, *values)),
                 Row(HOUR_UPSERT, (start_ms // 3_600_000 * 3_600_000, *values))]

@@ -71,6 +71,11 @@ MIGRATIONS: tuple[str, ...] = (
                sum(thoracic_n)
         FROM minutes GROUP BY 1;
     """,
+    # 3: reclined (leaning back against support) is a state of its own, not a slouch
+    """
+    ALTER TABLE minutes ADD COLUMN reclined_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE hours ADD COLUMN reclined_s REAL NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -120,10 +125,11 @@ class Row:
 
 ROLLUP_UPSERT = """
 INSERT INTO {table} ({key}, good_s, slouched_s, away_s, unknown_s, sitting_s, neck_sum,
-                     neck_n, thoracic_sum, thoracic_n)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     neck_n, thoracic_sum, thoracic_n, reclined_s)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT ({key}) DO UPDATE SET
     good_s = good_s + excluded.good_s, slouched_s = slouched_s + excluded.slouched_s,
+    reclined_s = reclined_s + excluded.reclined_s,
     away_s = away_s + excluded.away_s, unknown_s = unknown_s + excluded.unknown_s,
     sitting_s = sitting_s + excluded.sitting_s, neck_sum = neck_sum + excluded.neck_sum,
     neck_n = neck_n + excluded.neck_n, thoracic_sum = thoracic_sum + excluded.thoracic_sum,

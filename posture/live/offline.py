@@ -14,6 +14,7 @@ from posture.analysis.events import Event, Sample
 from posture.analysis.exercise import Exercise
 from posture.analysis.metrics import Metrics, View
 from posture.analysis.program import Program
+from posture.analysis.slouch import posture_kind
 from posture.config import Config
 from posture.errors import UsageError
 from posture.files import check_output_file, refuse_overwriting_inputs
@@ -109,7 +110,10 @@ def image_result(name: str, pose: Pose, session: PostureSession) -> dict[str, An
     metrics, state, reasons = session.judge_still(pose)
     return {"kind": "image", "source": name, "person": pose.person,
             "view": metrics.view.value if metrics.view else None,
-            "metrics": metrics.to_json(), "verdict": state, "reasons": list(reasons),
+            "metrics": metrics.to_json(), "quality": metrics.quality,
+            "verdict": state, "reasons": list(reasons),
+            "posture": posture_kind(state, reasons),
+            "judged_from": session.judged_from(metrics, state),
             "missing": metrics.missing if pose.person else {}}
 
 

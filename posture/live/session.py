@@ -31,12 +31,21 @@ from posture.analysis.exercise import Exercise
 from posture.analysis.metrics import Metrics, View, compute_metrics
 from posture.analysis.program import Program, SessionRunner
 from posture.analysis.repcount import RepCounter
-from posture.analysis.slouch import PostureState, SlouchConfig, SlouchDetector, verdict
+from posture.analysis.slouch import (
+    PostureState,
+    SlouchConfig,
+    SlouchDetector,
+    posture_kind,
+    verdict,
+)
 from posture.analysis.smoothing import MetricsSmoother
 from posture.config import Config
 from posture.errors import UsageError
 from posture.live.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
 from posture.vision.pose import Pose
+
+JUDGED = frozenset({PostureState.GOOD.value, PostureState.SLOUCHED.value,
+                    PostureState.RECLINED.value})
 
 
 class Sink(Protocol):
@@ -47,7 +56,8 @@ class Sink(Protocol):
 
 def slouch_config(config: Config) -> SlouchConfig:
     p = config.posture
-    return SlouchConfig(onset_s=p.onset_s, recover_s=p.recover_s, away_after_s=p.away_after_s)
+    return SlouchConfig(onset_s=p.onset_s, recover_s=p.recover_s, away_after_s=p.away_after_s,
+                        reclined_alerts=p.reclined_alerts)
 
 
 class PostureSession:
@@ -189,6 +199,15 @@ class PostureSession:
         state, reasons = verdict(metrics, self.detector.baseline, self.slouch)
         return metrics, state, reasons
 
+    def judged_from(self, metrics: Metrics, state: str) -> dict[str, Any] | None:
+        """Which view a judgement came from and whether it was against the baseline."""
+        if state not in JUDGED or metrics.view is None:
+            return None
+        base = self.detector.baseline
+        relative = base is not None and base.view is metrics.view
+        return {"view": metrics.view.value,
+                "against": "baseline" if relative else "absolute thresholds"}
+
     def process(self, pose: Pose) -> list[Event]:
         """Analyse one pose; hand its events, then its Sample, to every sink."""
         t = pose.timestamp_ms
@@ -234,6 +253,8 @@ class PostureSession:
             "state": state, "reasons": list(reasons), "t_ms": t,
             "view": metrics.view.value if metrics.view else None,
             "person": pose.person, "metrics": metrics.to_json(),
+            "quality": metrics.quality, "posture": posture_kind(state, reasons),
+            "judged_from": self.judged_from(metrics, state),
             "sitting_s": round(self.sitting.sitting_s(t), 1)}
         if self.counter is not None:
             status["exercise"] = {"name": self.counter.exercise.name, "reps": self.counter.reps,

@@ -72,10 +72,14 @@ class SummarySink:
         return self.views.most_common(1)[0][0] if self.views else None
 
     def posture_json(self) -> dict[str, Any]:
-        good, slouched = PostureState.GOOD.value, PostureState.SLOUCHED.value
-        judged = self.states[good] + self.states[slouched]
-        fraction = self.states[slouched] / judged if judged else None
-        return {"slouched_fraction": None if fraction is None else round(fraction, 4),
+        judged = sum(self.states[s.value] for s in (PostureState.GOOD, PostureState.SLOUCHED,
+                                                     PostureState.RECLINED))
+
+        def share(state: PostureState) -> float | None:
+            return round(self.states[state.value] / judged, 4) if judged else None
+
+        return {"slouched_fraction": share(PostureState.SLOUCHED),
+                "reclined_fraction": share(PostureState.RECLINED),
                 "state_frames": dict(self.states), "timeline": self.timeline,
                 "alerts": self.alerts}
 

@@ -99,8 +99,15 @@ function addEvent(list, text) {
 }
 
 // --- Now -------------------------------------------------------------------------------------
+// How each sagittal angle was obtained (the `quality` flags of /api/status).
+const QUALITY = {measured: "measured on the image", estimated: "estimated in 3-D (front view)",
+                 low: "estimated, low confidence"};
+const POSTURE = {upright: "upright", forward_slouch: "forward slouch", slumped: "slumped",
+                 reclined: "reclined: leaning back with support, not a slouch", leaning: "leaning to one side"};
+
 function showStatus(s) {
-  $("state").textContent = s.state;
+  $("state").textContent = s.posture && s.posture !== "upright" && s.state !== "reclined"
+    ? `${s.state} · ${POSTURE[s.posture] || s.posture}` : (s.state === "reclined" ? POSTURE.reclined : s.state);
   $("banner").className = `banner ${s.state}`;
   const reasons = REGISTRY ? new Map(REGISTRY.reasons.map((r) => [r.name, r.text])) : new Map();
   $("reasons").textContent = (s.reasons || []).map((r) => reasons.get(r) || r.replaceAll("_", " ")).join("; ");
@@ -113,10 +120,19 @@ function showStatus(s) {
     const label = info ? `${info.label}${info.unit === "deg" ? " °" : ""}` : key;
     const row = el("tr"); const th = el("th", label);
     if (info) th.title = info.description;
-    row.append(th, el("td", value ?? "–"));
+    const quality = s.quality ? s.quality[key] : undefined;
+    const cell = el("td", value ?? "–");
+    if (value !== null && value !== undefined && quality && quality !== "measured") {
+      cell.append(el("span", quality === "low" ? " (est., low confidence)" : " (est.)"));
+      cell.classList.add("estimated");
+      cell.title = QUALITY[quality];
+    }
+    row.dataset.metric = key;
+    row.append(th, cell);
     body.append(row);
   }
-  $("view").textContent = s.view || "–";
+  const judged = s.judged_from;
+  $("view").textContent = (s.view || "–") + (judged ? `, judged ${judged.against === "baseline" ? "against your baseline" : "on absolute angles"}` : "");
   $("camera").textContent = s.camera ? s.camera.state + (s.camera.detail ? ` (${s.camera.detail})` : "") : "–";
   $("sitting").textContent = `${Math.floor((s.sitting_s || 0) / 60)} min`;
   $("calibrated").textContent = s.calibrating ? "calibrating…" : (s.calibrated ? "calibrated" : "not calibrated");
@@ -208,7 +224,9 @@ async function loadTrends(days) {
   const data = await api(`/api/trends?days=${days}`);
   const labels = data.days.map((d) => d.date.slice(5));
   chart("chart-slouch", "bar", labels, [{label: "% slouched", backgroundColor: "#e76f51",
-    data: data.days.map((d) => d.slouched_share === null ? null : 100 * d.slouched_share)}], 100);
+    data: data.days.map((d) => d.slouched_share === null ? null : 100 * d.slouched_share)},
+    {label: "% reclined (not a slouch)", backgroundColor: "#3a6ea5",
+     data: data.days.map((d) => d.reclined_share == null ? null : 100 * d.reclined_share)}], 100);
   chart("chart-angles", "line", labels, [
     {label: "neck °", borderColor: "#264653", data: data.days.map((d) => d.neck_deg), spanGaps: true},
     {label: "thoracic °", borderColor: "#2a9d8f", data: data.days.map((d) => d.thoracic_deg), spanGaps: true}]);

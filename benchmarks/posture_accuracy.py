@@ -1,0 +1,218 @@
+"""Posture judgement on real photos, with and without a baseline, and under mirroring.
+
+    python benchmarks/posture_accuracy.py [--angles]
+
+Prints:
+- front-webcam set (15 upright, 14 slouching; one man, laptop webcam): verdicts without a
+  baseline, and with a baseline of three upright images (the other 26 judged), as a
+  confusion table and balanced accuracy;
+- side_sitting set (13 photos, each also mirrored: 26 poses): the posture each is judged
+  to be (upright / forward_slouch / slumped / reclined) against its label (straight and
+  kneeling upright, hunchback forward slouch, recline reclined), without a baseline and with
+  the straight photos as baseline (a straight photo is judged against the other two);
+- the separation (AUC) of the front-view neck angle, estimated from the world landmarks,
+  between upright and slouching images, without a baseline;
+- mirror agreement: every image against its left-right mirror image, run through the model
+  separately: the same view, the same verdicts, and the largest metric differences.
+--angles also prints each side photo's angles (the table behind SlouchConfig's thresholds).
+
+Reads `../shared/data` when it is there, else the same photos in `tests/data`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from posture.analysis.calibration import Baseline, baseline_from_metrics  # noqa: E402
+from posture.analysis.metrics import Metrics, compute_metrics  # noqa: E402
+from posture.analysis.slouch import posture_kind, verdict  # noqa: E402
+from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.vision.estimator import open_estimator  # noqa: E402
+from posture.vision.pose import Pose  # noqa: E402
+from posture.vision.sources import read_image_rgb  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+DATA = SHARED if (SHARED / "side_sitting").is_dir() else REPO / "tests" / "data"
+FRONT_BASELINE = tuple(f"front_webcam/upright/sample-1542640808958-{i}.jpg" for i in range(3))
+SIDE_TRUTH = {"straight": "upright", "kneeling": "upright", "hunchback": "forward_slouch",
+              "recline": "reclined"}
+KINDS = ("upright", "forward_slouch", "slumped", "reclined", "leaning", "unknown")
+
+
+def images() -> list[Path]:
+    found = (sorted(DATA.glob("front_webcam/*/*.jpg")) + sorted(DATA.glob("side_sitting/*.jpg"))
+             + sorted(DATA.glob("pose_reference/*.jpg")))
+    if not found:
+        sys.exit(f"no test photos under {DATA}")
+    return found
+
+
+def detect_all(paths: list[Path]) -> dict[tuple[str, bool], Pose]:
+    """Each photo and its mirror image, through the model separately."""
+    poses = {}
+    with open_estimator("full", video=False) as est:
+        for i, path in enumerate(paths):
+            rgb = read_image_rgb(path)
+            name = str(path.relative_to(DATA))
+            poses[(name, False)] = est.detect(rgb, 0)
+            poses[(name, True)] = est.detect(np.ascontiguousarray(rgb[:, ::-1]), 0)
+            print(f"\rposes {i + 1}/{len(paths)}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return poses
+
+
+def balanced(table: Counter, labels: tuple[str, ...], truth: dict[str, str]) -> float:
+    recalls = []
+    for label in labels:
+        total = sum(n for (lab, _), n in table.items() if lab == label)
+        recalls.append(table[(label, truth[label])] / total if total else 0.0)
+    return sum(recalls) / len(recalls)
+
+
+def print_table(title: str, table: Counter, labels: tuple[str, ...], columns: tuple[str, ...],
+                truth: dict[str, str]) -> None:
+    print(f"\n{title}\n{'label / judged':<16}" + "".join(f"{c:>15}" for c in columns))
+    for label in labels:
+        print(f"{label:<16}" + "".join(f"{table[(label, c)]:>15}" for c in columns))
+    print(f"balanced accuracy: {balanced(table, labels, truth):.3f}")
+
+
+def front(metrics: dict[tuple[str, bool], Metrics], mirrored: bool) -> None:
+    front_m = {k: m for k, m in metrics.items() if k[0].startswith("front_webcam") and
+               k[1] == mirrored}
+    base = baseline_from_metrics([m for (name, _), m in front_m.items()
+                                  if name in FRONT_BASELINE], "3 upright")
+    tag = " (mirror images)" if mirrored else ""
+    for baseline, title in ((None, "no baseline"), (base, "baseline = 3 upright images")):
+        table: Counter[tuple[str, str]] = Counter()
+        for (name, _), m in front_m.items():
+            if baseline is not None and name in FRONT_BASELINE:
+                continue
+            label = "upright" if "/upright/" in name else "slouching"
+            table[(label, verdict(m, baseline)[0])] += 1
+        print_table(f"front webcam{tag}, {title}", table, ("upright", "slouching"),
+                    ("good", "slouched", "reclined", "unknown"),
+                    {"upright": "good", "slouching": "slouched"})
+
+
+def side_label(name: str) -> str:
+    return SIDE_TRUTH[name.rsplit("/", 1)[-1].split("_")[0].split(".")[0]]
+
+
+def side(metrics: dict[tuple[str, bool], Metrics], mirrored: bool) -> None:
+    side_m = {k[0]: m for k, m in metrics.items() if k[0].startswith("side_sitting") and
+              k[1] == mirrored}
+    straight = [name for name in side_m if "straight" in name]
+
+    def baseline_for(name: str) -> Baseline:
+        others = [side_m[s] for s in straight if s != name]
+        return baseline_from_metrics(others, "straight photos")
+
+    tag = " (mirror images)" if mirrored else ""
+    for with_base in (False, True):
+        table: Counter[tuple[str, str]] = Counter()
+        for name, m in side_m.items():
+            state, reasons = verdict(m, baseline_for(name) if with_base else None)
+            table[(side_label(name), posture_kind(state, reasons) or "unknown")] += 1
+        title = ("baseline = the straight photos (each straight photo against the other two)"
+                 if with_base else "no baseline")
+        labels = ("upright", "forward_slouch", "reclined")
+        print_table(f"side_sitting{tag}, {title}", table, labels, KINDS,
+                    {label: label for label in labels})
+
+
+def auc(positive: list[float], negative: list[float]) -> float:
+    pairs = [(p > n) + 0.5 * (p == n) for p in positive for n in negative]
+    return float(np.mean(pairs))
+
+
+def neck_auc(metrics: dict[tuple[str, bool], Metrics]) -> None:
+    print("\nfront-view neck angle (estimated from world landmarks), no baseline")
+    for mirrored in (False, True):
+        values: dict[str, list[float]] = {"upright": [], "slouching": []}
+        for (name, mir), m in metrics.items():
+            if name.startswith("front_webcam") and mir == mirrored:
+                neck = m.get("neck_deg")
+                assert neck is not None and m.quality["neck_deg"] != "measured", name
+                values["upright" if "/upright/" in name else "slouching"].append(neck)
+        up, down = values["upright"], values["slouching"]
+        print(f"  {'mirror ' if mirrored else 'images '} upright {np.mean(up):5.1f} +- "
+              f"{np.std(up):.1f} deg, slouching {np.mean(down):5.1f} +- {np.std(down):.1f} "
+              f"deg, AUC {auc(down, up):.3f}")
+
+
+def mirror(metrics: dict[tuple[str, bool], Metrics]) -> None:
+    names = sorted({name for name, _ in metrics})
+    side_base = baseline_from_metrics(
+        [metrics[(n, False)] for n in names if "straight" in n], "straight photos")
+    front_base = baseline_from_metrics(
+        [metrics[(n, False)] for n in names if n in FRONT_BASELINE],
+        "3 upright")
+    agree, same_reasons, total, differ = 0, 0, 0, []
+    spread: dict[str, float] = {}
+    for name in names:
+        a, b = metrics[(name, False)], metrics[(name, True)]
+        base = side_base if name.startswith("side") else front_base
+        pairs = [(verdict(a, baseline), verdict(b, baseline)) for baseline in (None, base)]
+        kinds = [(posture_kind(*x), posture_kind(*y)) for x, y in pairs]
+        same = a.view == b.view and all(x[0] == y[0] for x, y in pairs) and all(
+            x == y for x, y in kinds)
+        total += 1
+        agree += same
+        same_reasons += same and all(x == y for x, y in pairs)
+        if not same:
+            differ.append(f"{name}: views {a.view} / {b.view}, verdicts {pairs}")
+        for key, value in a.values.items():
+            other = b.values[key]
+            if (value is None) != (other is None):
+                differ.append(f"{name}: {key} measured in only one")
+            elif value is not None and other is not None:
+                spread[key] = max(spread.get(key, 0.0), abs(value - other))
+    print(f"\nmirror agreement (view, verdict and posture, with and without baseline): "
+          f"{agree}/{total} images = {agree / total:.3f}")
+    print(f"  with every reason the same too: {same_reasons}/{total} (a reason near its "
+          "threshold may flip within landmark noise)")
+    for line in differ:
+        print("  differs:", line)
+    print("largest image-vs-mirror difference per metric: " + ", ".join(
+        f"{k} {v:.2f}" for k, v in spread.items()))
+
+
+def angles(metrics: dict[tuple[str, bool], Metrics]) -> None:
+    print(f"\n{'side photo':<34}{'neck_deg':>10}{'thoracic':>10}{'hip_deg':>10}  judged")
+    for (name, mir), m in sorted(metrics.items()):
+        if name.startswith("side_sitting"):
+            state, reasons = verdict(m, None)
+            cells = "".join(f"{v:>10.1f}" if (v := m.get(k)) is not None else f"{'-':>10}"
+                            for k in ("neck_deg", "thoracic_deg", "hip_deg"))
+            print(f"{name + (' (mirror)' if mir else ''):<34}{cells}  "
+                  f"{posture_kind(state, reasons)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--angles", action="store_true", help="print each side photo's angles")
+    args = parser.parse_args()
+    quiet_native_logs()
+    poses = detect_all(images())
+    metrics = {key: compute_metrics(pose) for key, pose in poses.items()}
+    print(f"data: {DATA}")
+    for mirrored in (False, True):
+        front(metrics, mirrored)
+        side(metrics, mirrored)
+    neck_auc(metrics)
+    mirror(metrics)
+    if args.angles:
+        angles(metrics)
+
+
+if __name__ == "__main__":
+    main()
