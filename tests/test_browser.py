@@ -57,6 +57,11 @@ def dashboard(tmp_path_factory, sitting):
         for pose in sequence(sitting, plan, seed=9):
             w.write(pose)
     seed_history(tmp / "history.sqlite3")
+    yield from serve(trace, tmp)
+
+
+def serve(trace, tmp):
+    """`posture run --source trace` with its dashboard; yields the token link."""
     port = free_port()
     env = {**os.environ, "POSTURE_DATA_DIR": str(tmp), "POSTURE_CONFIG": str(tmp / "c.toml"),
            "POSTURE_HISTORY_PATH": str(tmp / "history.sqlite3")}
@@ -89,19 +94,25 @@ def sitting(data_dir, model_path):
 
 
 @pytest.fixture(scope="module")
-def page(dashboard):
+def browser():
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=30_000)
-
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(30_000)
-        page.goto(dashboard)  # the token link: exchanged for a cookie, then redirected
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(dashboard, browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(dashboard)  # the token link: exchanged for a cookie, then redirected
+    yield page
+    context.close()
 
 
 def test_token_link_lands_on_now_without_token_in_url(page):
@@ -120,9 +131,15 @@ def test_live_view_updates(page):
 
 
 def test_calibration_from_the_page(page):
+    expect(page.locator("#placement")).to_be_hidden()
     page.click("#calibrate")
     expect(page.locator("#calibrated")).to_have_text("calibrated")
     assert "calibrated (side view" in page.locator("#events").inner_text()
+    # What this camera position can judge, and how to place it better.
+    expect(page.locator("#placement")).to_be_visible()
+    expect(page.locator("#placement-view")).to_have_text("side")
+    expect(page.locator("#placement-can")).to_contain_text("forward head")
+    expect(page.locator("#placement-cannot")).to_contain_text("leaning to one side")
     page.screenshot(path=str(SHOTS / "calibrated.png"), full_page=True)
 
 
@@ -178,3 +195,49 @@ def test_api_docs_work_offline_under_the_csp(page):
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     assert not refused, refused
     page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+
+
+# --- a front-view webcam, then leaning back in side view, from real photos ----------------
+
+@pytest.fixture(scope="module")
+def front_then_reclined(tmp_path_factory, data_dir, model_path):
+    from synthetic import real_jittered, refit
+
+    from posture.vision.estimator import open_estimator
+    from posture.vision.sources import read_image_rgb
+
+    with open_estimator("full", video=False) as est:
+        front = [est.detect(read_image_rgb(p), 0)
+                 for p in sorted((data_dir / "front_webcam" / "upright").glob("*.jpg"))]
+        recline = [est.detect(read_image_rgb(p), 0)
+                   for p in sorted((data_dir / "side_sitting").glob("recline*.jpg"))]
+    tmp = tmp_path_factory.mktemp("front")
+    trace, size, fps = tmp / "front-recline.jsonl", (720, 1280), 10
+    with TraceWriter(trace, TraceHeader("front then reclined", float(fps), *size)) as w:
+        for i in range(600 * fps):  # 40 s front, then leaning back (replayed at 2x)
+            poses = front if i < 40 * fps else recline
+            w.write(real_jittered(refit(poses[i % len(poses)], size), i * 1000 // fps, i))
+    yield from serve(trace, tmp)
+
+
+def test_front_view_shows_estimated_angles_then_reclined_state(front_then_reclined, browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(front_then_reclined)
+        expect(page.locator("#view")).to_have_text(re.compile("^front"))
+        neck = page.locator("#metrics tr[data-metric='neck_deg'] td")
+        expect(neck).to_contain_text("(est.)")
+        assert re.match(r"^\d+(\.\d+)? \(est\.\)$", neck.inner_text()), neck.inner_text()
+        assert page.locator("#metrics tr[data-metric='thoracic_deg'] td").inner_text() == "–"
+        expect(page.locator("#reasons")).to_contain_text("press Calibrate")
+        page.screenshot(path=str(SHOTS / "front-estimated-angles.png"), full_page=True)
+        expect(page.locator("#banner")).to_have_class(re.compile("reclined"), timeout=60_000)
+        expect(page.locator("#state")).to_have_text("reclined")
+        expect(page.locator("#reasons")).to_contain_text("not a slouch")
+        expect(page.locator("#view")).to_contain_text("side, judged on absolute angles")
+        assert "(est.)" not in page.locator("#metrics").inner_text()
+        page.screenshot(path=str(SHOTS / "reclined.png"), full_page=True)
+    finally:
+        context.close()

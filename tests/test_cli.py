@@ -133,6 +133,11 @@ def test_analyze_folder_with_baseline_and_saved_profile(tmp_path, data_dir, mode
     made = run_cli("calibrate", "--source", str(baseline), "--out", str(profile))
     assert made.returncode == 0, made.stderr
     assert json.loads(profile.read_text())["view"] == "front"
+    # Placement advice: a front webcam judges sinking and lean, not the trunk angle.
+    assert "camera view: front" in made.stdout
+    assert "can judge: leaning to one side" in made.stdout
+    assert "cannot judge: trunk angle" in made.stdout
+    assert "tip: For measured neck and trunk angles, put a camera to your side" in made.stdout
     proc = run_cli("analyze", str(data_dir / "front_webcam" / "slouching"), "--json",
                    "--baseline", str(profile), "--quiet")
     assert proc.returncode == 0, proc.stderr

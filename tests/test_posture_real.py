@@ -9,6 +9,7 @@ from synthetic import mirrored, real_jittered, refit
 
 from posture.analysis.calibration import baseline_from_metrics
 from posture.analysis.metrics import View, compute_metrics
+from posture.analysis.placement import placement_advice
 from posture.analysis.slouch import posture_kind, verdict
 from posture.live.offline import AnalyzeOptions, analyze_path
 from posture.vision.estimator import open_estimator
@@ -202,3 +203,27 @@ def test_hunching_forward_in_side_view_alerts(tmp_path, photos):
     assert [s["state"] for s in posture["timeline"]] == ["good", "slouched"]
     assert {"forward_head", "trunk_flexion"} <= set(posture["timeline"][1]["reasons"])
     assert [a["alert"] for a in posture["alerts"]] == ["slouch"]
+
+
+def test_placement_advice_from_a_side_and_a_front_calibration(photos):
+    side = baseline_from_metrics([compute_metrics(p) for p in side_poses(photos, "straight")],
+                                 "side")
+    advice = placement_advice(side)
+    assert advice.view == "side"
+    assert "reclining against the backrest versus slumping" in advice.can_judge
+    assert "seated hip angle" in advice.can_judge
+    assert "leaning to one side" in advice.cannot_judge
+    front = baseline_from_metrics([compute_metrics(photos[(n, False)]) for n in FRONT_BASELINE],
+                                  "front")
+    advice = placement_advice(front)
+    assert advice.view == "front"
+    assert "forward head (neck angle, estimated in 3-D)" in advice.can_judge
+    assert any(item.startswith("trunk angle") for item in advice.cannot_judge)
+    assert any("to your side" in tip for tip in advice.tips)
+    # A side calibration with the hips hidden says what is lost and how to fix it.
+    hidden = baseline_from_metrics([compute_metrics(p) for p in side_poses(photos, "straight")],
+                                   "side")
+    values = {k: v for k, v in hidden.values.items() if k not in ("thoracic_deg", "hip_deg")}
+    advice = placement_advice(type(hidden)(hidden.view, hidden.image_size, values, 3, "x"))
+    assert any("hips are not in view" in item for item in advice.cannot_judge)
+    assert any("hips are in the frame" in tip for tip in advice.tips)

@@ -120,6 +120,7 @@ class CalibrationFinished(Event):
     ok: bool
     detail: str
     profile: dict[str, Any] | None = None
+    advice: dict[str, Any] | None = None  # camera placement advice (analysis.placement)
     kind: ClassVar[str] = "calibration_finished"
 
 

@@ -137,6 +137,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(baseline.values.items()))
     print(f"saved {baseline.view.value}-view baseline from {baseline.frames} frames to {path}")
     print(f"  {shown}")
+    from posture.analysis.placement import placement_advice
+
+    print("\n".join(placement_advice(baseline).lines()))
     return 0
 
 
@@ -243,18 +246,30 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
     if result["kind"] == "image":
         if not result["person"]:
             return [f"{result['source']}: no person"]
-        reasons = f" ({', '.join(result['reasons'])})" if result["reasons"] else ""
-        shown = ", ".join(f"{k} {v}" for k, v in result["metrics"].items()
+        posture = result.get("posture")
+        verdict = result["verdict"] + (f" ({posture.replace('_', ' ')})" if posture and
+                                       result["verdict"] == "slouched" else "")
+        reasons = (f": {', '.join(result['reasons'])}"
+                   if result["reasons"] and result["reasons"] != [result["verdict"]] else "")
+        if result["verdict"] == "unknown" and result["view"] != "side":
+            reasons = " (from the front, posture is judged against a --baseline)"
+        quality = result.get("quality", {})
+        shown = ", ".join(f"{k} {v}" + (" (est.)" if quality.get(k, "measured") != "measured"
+                                        else "")
+                          for k, v in result["metrics"].items()
                           if v is not None and k in ("neck_deg", "thoracic_deg", "hip_deg"))
-        return [f"{result['source']}: {result['view']} view, {result['verdict']}{reasons}"
+        return [f"{result['source']}: {result['view']} view, {verdict}{reasons}"
                 + (f"; {shown}" if shown else "")]
     posture = result["posture"]
-    fraction = posture["slouched_fraction"]
+
+    def percent(fraction: float | None) -> str:
+        return "n/a" if fraction is None else f"{fraction * 100:.0f}%"
+
     lines = [f"{result['source']}: {result['frames']} frames at {result['fps']} fps "
              f"({result['duration_s']} s), person in {result['person_frames']}, "
              f"view {result['view']}",
-             "  slouched " + ("n/a" if fraction is None else f"{fraction * 100:.0f}%")
-             + " of judged time"]
+             f"  slouched {percent(posture['slouched_fraction'])}, reclined "
+             f"{percent(posture.get('reclined_fraction'))} of judged time"]
     moments = [(step["t_s"], step["state"] + (f" ({', '.join(step['reasons'])})"
                                              if step["reasons"] else ""))
                for step in posture["timeline"]]

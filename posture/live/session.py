@@ -29,6 +29,7 @@ from posture.analysis.events import (
 )
 from posture.analysis.exercise import Exercise
 from posture.analysis.metrics import Metrics, View, compute_metrics
+from posture.analysis.placement import placement_advice
 from posture.analysis.program import Program, SessionRunner
 from posture.analysis.repcount import RepCounter
 from posture.analysis.slouch import (
@@ -87,6 +88,8 @@ class PostureSession:
         # The latest events, for tests and debugging; bounded so a day-long run stays flat.
         self.events: deque[Event] = deque(maxlen=1000)
         self._last_t_ms = 0
+        self._placement: dict[str, Any] | None = None
+        self._placement_for: Baseline | None = None
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": PostureState.UNKNOWN.value, "reasons": [],
                                         "camera": {"state": "opening", "detail": ""},
@@ -165,8 +168,13 @@ class PostureSession:
         self._session_start_ms = t
 
     def _update_status_controls(self) -> None:
+        baseline = self.detector.baseline
+        if baseline is not None and self._placement_for is not baseline:
+            self._placement = placement_advice(baseline).to_json()
+            self._placement_for = baseline
         with self._lock:
             self._status.update({
+                "placement": self._placement if baseline is not None else None,
                 "paused": self.paused, "calibrated": self.detector.baseline is not None,
                 "calibrating": self.calibration is not None,
                 "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
@@ -190,7 +198,8 @@ class PostureSession:
             except UsageError as exc:  # in use now; a disk problem must not stop monitoring
                 detail += f"; not saved ({exc})"
         self._update_status_controls()
-        return [CalibrationFinished(raw.timestamp_ms, True, detail, done.to_json())]
+        return [CalibrationFinished(raw.timestamp_ms, True, detail, done.to_json(),
+                                    placement_advice(done).to_json())]
 
     # --- the step --------------------------------------------------------------------------
     def judge_still(self, pose: Pose) -> tuple[Metrics, str, tuple[str, ...]]:

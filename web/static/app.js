@@ -103,14 +103,18 @@ function addEvent(list, text) {
 const QUALITY = {measured: "measured on the image", estimated: "estimated in 3-D (front view)",
                  low: "estimated, low confidence"};
 const POSTURE = {upright: "upright", forward_slouch: "forward slouch", slumped: "slumped",
-                 reclined: "reclined: leaning back with support, not a slouch", leaning: "leaning to one side"};
+                 reclined: "reclined", leaning: "leaning to one side"};
 
 function showStatus(s) {
-  $("state").textContent = s.posture && s.posture !== "upright" && s.state !== "reclined"
-    ? `${s.state} · ${POSTURE[s.posture] || s.posture}` : (s.state === "reclined" ? POSTURE.reclined : s.state);
+  $("state").textContent = s.state === "slouched" && s.posture ? `${s.state} · ${POSTURE[s.posture] || s.posture}` : s.state;
   $("banner").className = `banner ${s.state}`;
   const reasons = REGISTRY ? new Map(REGISTRY.reasons.map((r) => [r.name, r.text])) : new Map();
-  $("reasons").textContent = (s.reasons || []).map((r) => reasons.get(r) || r.replaceAll("_", " ")).join("; ");
+  let why = (s.reasons || []).map((r) => reasons.get(r) || r.replaceAll("_", " ")).join("; ");
+  if (s.state === "reclined") why = "leaning back with support, head over the trunk: not a slouch";
+  else if (s.state === "unknown" && s.person && s.view !== "side" && !s.calibrated) {
+    why = "from the front, posture is judged against your own upright: sit upright and press Calibrate";
+  }
+  $("reasons").textContent = why;
   const metrics = REGISTRY ? new Map(REGISTRY.metrics.map((m) => [m.name, m])) : new Map();
   const body = $("metrics");
   body.replaceChildren();
@@ -138,6 +142,22 @@ function showStatus(s) {
   $("calibrated").textContent = s.calibrating ? "calibrating…" : (s.calibrated ? "calibrated" : "not calibrated");
   $("pause").textContent = s.paused ? "Resume" : "Pause";
   $("pause").dataset.paused = s.paused ? "1" : "";
+  showPlacement(s.placement);
+}
+
+// Camera placement advice from the current calibration: what this view can and cannot judge.
+let shownPlacement = "";
+function showPlacement(advice) {
+  const key = JSON.stringify(advice || null);
+  if (key === shownPlacement) return;
+  shownPlacement = key;
+  $("placement").classList.toggle("hidden", !advice);
+  if (!advice) return;
+  $("placement-view").textContent = advice.view;
+  const fill = (id, items, prefix) => $(id).replaceChildren(...items.map((t) => el("li", prefix + t)));
+  fill("placement-can", advice.can_judge, "✓ ");
+  fill("placement-cannot", advice.cannot_judge, "✗ ");
+  fill("placement-tips", advice.tips, "Tip: ");
 }
 
 function initNow() {
