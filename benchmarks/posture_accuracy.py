@@ -14,6 +14,8 @@ Prints:
   between upright and slouching images, without a baseline;
 - mirror agreement: every image against its left-right mirror image, run through the model
   separately: the same view, the same verdicts, and the largest metric differences.
+- side-view videos of a man sitting upright (the chin-tuck clips, when `../shared/data` is
+  there): the share of frames judged upright or reclined rather than slouched.
 --angles also prints each side photo's angles (the table behind SlouchConfig's thresholds).
 
 Reads `../shared/data` when it is there, else the same photos in `tests/data`.
@@ -197,6 +199,23 @@ def angles(metrics: dict[tuple[str, bool], Metrics]) -> None:
                   f"{posture_kind(state, reasons)}")
 
 
+def upright_videos() -> None:
+    from posture.live.offline import AnalyzeOptions, analyze_path
+
+    clips = sorted((SHARED / "chin_tuck").glob("*.mp4"))
+    if not clips:
+        print("\nside-view videos: ../shared/data/chin_tuck not found, skipped")
+        return
+    print("\nside-view video of upright sitting (chin tucks in between), no baseline")
+    for clip in clips:
+        result = analyze_path(clip, AnalyzeOptions(show_progress=False))
+        frames = result["posture"]["state_frames"]
+        judged = sum(frames.get(s, 0) for s in ("good", "slouched", "reclined"))
+        upright = frames.get("good", 0) + frames.get("reclined", 0)
+        print(f"  {clip.name}: {result['view']} view, {upright}/{judged} judged frames "
+              f"upright or reclined = {upright / max(judged, 1):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--angles", action="store_true", help="print each side photo's angles")
@@ -210,6 +229,7 @@ def main() -> None:
         side(metrics, mirrored)
     neck_auc(metrics)
     mirror(metrics)
+    upright_videos()
     if args.angles:
         angles(metrics)
 

@@ -214,8 +214,8 @@ def front_then_reclined(tmp_path_factory, data_dir, model_path):
     tmp = tmp_path_factory.mktemp("front")
     trace, size, fps = tmp / "front-recline.jsonl", (720, 1280), 10
     with TraceWriter(trace, TraceHeader("front then reclined", float(fps), *size)) as w:
-        for i in range(600 * fps):  # 40 s front, then leaning back (replayed at 2x)
-            poses = front if i < 40 * fps else recline
+        for i in range(120 * fps):  # 16 s front, then leaning back (replayed at 2x)
+            poses = front if i < 16 * fps else recline
             w.write(real_jittered(refit(poses[i % len(poses)], size), i * 1000 // fps, i))
     yield from serve(trace, tmp)
 
