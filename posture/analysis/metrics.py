@@ -118,12 +118,18 @@ class _Builder:
     def skip(self, name: str, reason: str) -> None:
         self.missing[name] = reason
 
-    def both(self, left: L, right: L, points: np.ndarray | None = None) -> np.ndarray | None:
-        """The mean of a left/right landmark pair over the sides that can be used (pixels,
-        or the given points), or None when neither can."""
-        points = self.px if points is None else points
-        usable = [points[lm] for lm in (left, right) if lm not in self.problems]
+    def both(self, left: L, right: L) -> np.ndarray | None:
+        """The mean pixel position of a left/right landmark pair over the sides that can be
+        used, or None when neither can."""
+        usable = [self.px[lm] for lm in (left, right) if lm not in self.problems]
         return np.mean(usable, axis=0) if usable else None
+
+    def measured(self, name: str, value: float) -> None:
+        """A sagittal angle measured on the image, unless the world estimate (which runs
+        first outside a side view) already gave it or said why not."""
+        if self.values[name] is None and name not in self.missing:
+            self.values[name] = value
+            self.quality[name] = "measured"
 
     def why_not(self, left: L, right: L) -> str:
         return self.problems.get(left) or self.problems.get(right) or "not measurable"
@@ -241,7 +247,6 @@ def _side_metrics(b: _Builder) -> None:
     px, v = b.px, b.values
     ear = b.both(L.LEFT_EAR, L.RIGHT_EAR)
     shoulder = b.both(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    measured = b.quality.setdefault
     head_names = ("neck_deg", "head_forward", "ear_above_shoulder", "head_tilt_deg")
     if ear is None or shoulder is None or L.NOSE in b.problems:
         reason = (b.why_not(L.LEFT_EAR, L.RIGHT_EAR) if ear is None else
@@ -255,9 +260,7 @@ def _side_metrics(b: _Builder) -> None:
     forward = 1.0 if px[L.NOSE][0] >= ear[0] else -1.0
     head = geo.distance_px(ear, px[L.NOSE])
     if head > 0:
-        if b.values["neck_deg"] is None and "neck_deg" not in b.missing:
-            v["neck_deg"] = geo.inclination_deg(shoulder, ear, forward)
-            measured("neck_deg", "measured")
+        b.measured("neck_deg", geo.inclination_deg(shoulder, ear, forward))
         # Chin-tuck signals, in head lengths (ear to nose): how far the ear sits in front of
         # the shoulder, and how high above it; and the ear-nose line's pitch.
         v["head_forward"] = float(forward * (ear[0] - shoulder[0]) / head)
@@ -293,12 +296,9 @@ def _trunk_metrics(b: _Builder, head: float | None, shoulder: np.ndarray | None,
                 b.skip(name, "implausible hip position")
         return
     v["trunk_lift_deg"] = _elevation_deg(hip, shoulder)
-    if v["thoracic_deg"] is not None or "thoracic_deg" in b.missing:
-        pass
-    elif hip[1] > shoulder[1]:
-        v["thoracic_deg"] = geo.inclination_deg(hip, shoulder, forward)
-        b.quality.setdefault("thoracic_deg", "measured")
-    else:
+    if hip[1] > shoulder[1]:
+        b.measured("thoracic_deg", geo.inclination_deg(hip, shoulder, forward))
+    elif v["thoracic_deg"] is None and "thoracic_deg" not in b.missing:
         b.skip("thoracic_deg", "hip not below the shoulder: not sitting or standing")
     knee = b.both(L.LEFT_KNEE, L.RIGHT_KNEE)
     if knee is None:
@@ -313,9 +313,7 @@ def _trunk_metrics(b: _Builder, head: float | None, shoulder: np.ndarray | None,
         if v["hip_deg"] is None:
             b.skip("hip_deg", "implausible knee position")
         return
-    if v["hip_deg"] is None and "hip_deg" not in b.missing:
-        v["hip_deg"] = geo.joint_angle_deg(shoulder, hip, knee)
-        b.quality.setdefault("hip_deg", "measured")
+    b.measured("hip_deg", geo.joint_angle_deg(shoulder, hip, knee))
     v["hip_lift_deg"] = _elevation_deg(knee, hip)
 
 

@@ -88,8 +88,6 @@ class PostureSession:
         # The latest events, for tests and debugging; bounded so a day-long run stays flat.
         self.events: deque[Event] = deque(maxlen=1000)
         self._last_t_ms = 0
-        self._placement: dict[str, Any] | None = None
-        self._placement_for: Baseline | None = None
         self._lock = threading.Lock()
         self._status: dict[str, Any] = {"state": PostureState.UNKNOWN.value, "reasons": [],
                                         "camera": {"state": "opening", "detail": ""},
@@ -169,12 +167,10 @@ class PostureSession:
 
     def _update_status_controls(self) -> None:
         baseline = self.detector.baseline
-        if baseline is not None and self._placement_for is not baseline:
-            self._placement = placement_advice(baseline).to_json()
-            self._placement_for = baseline
+        placement = placement_advice(baseline).to_json() if baseline is not None else None
         with self._lock:
             self._status.update({
-                "placement": self._placement if baseline is not None else None,
+                "placement": placement,
                 "paused": self.paused, "calibrated": self.detector.baseline is not None,
                 "calibrating": self.calibration is not None,
                 "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
