@@ -9,7 +9,6 @@ from posture.analysis.events import FormFault
 from posture.analysis.exercise import builtin_exercise, builtin_names, load_exercise_file
 from posture.analysis.metrics import View, compute_metrics
 from posture.analysis.repcount import RepCounter
-from posture.analysis.smoothing import MetricsSmoother
 from posture.errors import UsageError
 from posture.vision.estimator import PoseEstimator, RunningMode
 from posture.vision.pose import Landmark as L
@@ -124,9 +123,9 @@ def sequence(sitting, plan, seed=0):
 
 
 def count(poses, exercise="chin_tuck"):
-    counter, smoother, events = RepCounter(builtin_exercise(exercise)), MetricsSmoother(), []
+    counter, events = RepCounter(builtin_exercise(exercise)), []
     for pose in poses:
-        events += counter.update(smoother.update(compute_metrics(pose, View.SIDE)))
+        events += counter.update(compute_metrics(pose, View.SIDE))
     events += counter.close(poses[-1].timestamp_ms)
     return counter, events
 

@@ -68,13 +68,20 @@ def test_press_up_from_landmarks_with_hips_lifting_fault():
     counter, events = RepCounter(ex), []
     t = 0
 
+    last = (90, 180)
+
     def feed(trunk, hip, seconds):
-        nonlocal t, events
-        for _ in range(int(seconds * FPS)):
-            pose = side_pose(neck_deg=min(trunk + 10, 100), trunk_deg=trunk, hip_deg=hip,
+        """Move to (trunk, hip) over 0.5 s, as a body does, then stay."""
+        nonlocal t, events, last
+        ramp = int(0.5 * FPS)
+        for i in range(int(seconds * FPS)):
+            k = min(1.0, (i + 1) / ramp)
+            tr, hp = last[0] + k * (trunk - last[0]), last[1] + k * (hip - last[1])
+            pose = side_pose(neck_deg=min(tr + 10, 100), trunk_deg=tr, hip_deg=hp,
                              size=(800, 1000), t_ms=t)
             events += counter.update(compute_metrics(pose, View.SIDE))
             t += 1000 // FPS
+        last = (trunk, hip)
 
     # side_pose points the thigh trunk_deg + hip_deg round from straight up: 270 is flat
     # behind the hip, so (50, 220) lifts the trunk 40 degrees with the thigh on the floor.

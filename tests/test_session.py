@@ -5,10 +5,9 @@ import json
 import sqlite3
 from importlib import resources
 
-import numpy as np
 import pytest
 from conftest import run_cli
-from synthetic import jittered, side_pose
+from synthetic import real_jittered, side_pose
 
 from posture.vision.pose import Pose
 from posture.vision.trace import TraceHeader, TraceWriter
@@ -20,17 +19,18 @@ DEMO_BASELINE = str(resources.files("posture") / "data" / "demo_baseline.json")
 
 
 def tuck_trace(path, fps=15):
-    """Side-view sitting with five head retractions held 3 s, a nod-free slouch, and a gap."""
-    rng = np.random.default_rng(3)
+    """Side-view sitting with five head retractions held 3 s, a nod-free slouch, and a gap;
+    every frame carries the real model's still-sitting jitter."""
     plan = [(3, 25)] + [(3, 5), (3, 25)] * 5 + [(2, None), (25, 40), (3, 25)]
     with TraceWriter(path, TraceHeader("tucks", fps, 640, 360)) as writer:
-        t = 0
+        t = frame = 0
         for seconds, neck in plan:
             for _ in range(int(seconds * fps)):
                 pose = (Pose.empty(t, (640, 360)) if neck is None
-                        else jittered(side_pose(neck, 3, 95, t_ms=t), t, rng))
+                        else real_jittered(side_pose(neck, 3, 95, t_ms=t), t, frame))
                 writer.write(pose)
                 t += 1000 // fps
+                frame += 1
 
 
 def history_of(db):

@@ -96,3 +96,96 @@ def walk_behind(user: np.ndarray, user_mask: np.ndarray, other: np.ndarray,
         alpha *= 1.0 - user_mask  # behind the user
         out.append((user * (1 - alpha[..., None]) + layer * alpha[..., None]).astype(np.uint8))
     return out
+
+# The talk-through clip: a person talks to the camera from the front (moving between real
+# webcam photos of one man, about half a second each, as in conversation), turns side-on
+# (a cut to the real side-view chin-tuck clip tucks_dev1), does two tucks, the camera
+# zooms in (a cut to the same clip 1.35 times larger, from its still lead-in, then on from
+# its 13th second: a partial tuck, a tuck, a nod, a tuck), and talks from the front again.
+TALK_FPS = 30
+TALK_FRONT_S = 8.0
+TALK_SPLIT_S = 13.0  # where tucks_dev1 is cut: after its second tuck, before the partial
+TALK_LEAD_S = 2.0  # its still lead-in, repeated after the zoom
+TALK_ZOOM = 1.35
+TALK_END_S = 5.0
+
+
+def _talk_windows() -> list[dict]:
+    import json
+
+    labels = json.loads((Path(__file__).parent / "data" / "chin_tuck" / "labels.json")
+                        .read_text())["clips"]["tucks_dev1.mp4"]["reps"]
+    out = []
+    for rep in labels:
+        shift = TALK_FRONT_S if rep["start_s"] < TALK_SPLIT_S else (
+            TALK_FRONT_S + TALK_LEAD_S)
+        out.append({**rep, **{k: round(rep[k] + shift, 3)
+                              for k in ("start_s", "hold_from_s", "end_s")}})
+    return out
+
+
+TALK_THROUGH_WINDOWS: list[dict] = _talk_windows()
+
+
+def _cover(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Scaled to cover w x h and centre-cropped."""
+    scale = max(w / rgb.shape[1], h / rgb.shape[0])
+    big = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+                     interpolation=cv2.INTER_AREA)
+    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+    return big[y0:y0 + h, x0:x0 + w]
+
+
+def _zoom(rgb: np.ndarray, factor: float) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    cw, ch = round(w / factor), round(h / factor)
+    x0, y0 = (w - cw) // 2, max(0, round(h * 0.42 - ch / 2))
+    return cv2.resize(rgb[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _talking(data_dir: Path, seconds: float, w: int, h: int, seed: int):
+    """Front-view frames moving between real webcam photos, with small camera shake."""
+    photos = sorted((data_dir / "front_webcam" / "upright").glob("*.jpg"))[:8]
+    photos += sorted((data_dir / "front_webcam" / "slouching").glob("*.jpg"))[:2]
+    images = [_cover(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), w, h)
+              for p in photos]
+    rng = np.random.default_rng(seed)
+    frame, current, left = 0, 0, 0
+    while frame < seconds * TALK_FPS:
+        if left == 0:
+            current, left = int(rng.integers(len(images))), int(rng.integers(9, 22))
+        shift = np.float32([[1, 0, rng.normal(0, 1.5)], [0, 1, rng.normal(0, 1.5)]])
+        yield cv2.warpAffine(images[current], shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        frame, left = frame + 1, left - 1
+
+
+def _clip_frames(video: Path):
+    cap = cv2.VideoCapture(str(video))
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
+
+
+def write_talk_through(path: Path, data_dir: Path) -> None:
+    """Write the talk-through clip (labels: TALK_THROUGH_WINDOWS) from the real clip and
+    photos under data_dir (tests/data or ../shared/data)."""
+    side = list(_clip_frames(data_dir / "chin_tuck" / "tucks_dev1.mp4"))
+    h, w = side[0].shape[:2]
+    split, lead = round(TALK_SPLIT_S * TALK_FPS), round(TALK_LEAD_S * TALK_FPS)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), TALK_FPS, (w, h))
+    try:
+        for rgb in _talking(data_dir, TALK_FRONT_S, w, h, seed=1):
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        for rgb in side[:split]:
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        for rgb in side[:lead] + side[split:]:
+            writer.write(cv2.cvtColor(_zoom(rgb, TALK_ZOOM), cv2.COLOR_RGB2BGR))
+        for rgb in _talking(data_dir, TALK_END_S, w, h, seed=2):
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()

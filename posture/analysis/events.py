@@ -66,6 +66,7 @@ class RepFinished(Event):
     depth: float
     faults: tuple[str, ...]
     valid: bool
+    hold_start_ms: int | None = None  # when the end position was first held with good form
     kind: ClassVar[str] = "rep_finished"
 
 

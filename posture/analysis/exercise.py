@@ -15,10 +15,15 @@ Schema (every key below; unknown keys are rejected):
     rest = 175.0                   # optional: value at rest; learned from the start if absent
     end = 90.0                     # optional: metric value at the end position; adapts to the
                                    # user's first full reps if absent
-    min_range = 40.0               # smallest rest-to-end distance ever assumed
-    enter = 0.5                    # fraction of the range that starts a rep
-    exit = 0.25                    # fraction it must come back below to finish it (hysteresis)
-    full = 0.8                     # fraction a valid rep must reach; less is a partial rep
+    min_range = 40.0               # smallest rest-to-end distance ever assumed: the smallest
+                                   # real response of a full movement
+    enter = 0.5                    # fraction of min_range from rest that starts a movement
+    exit = 0.25                    # fraction of min_range it must come back below to finish
+                                   # (hysteresis); both stay put whatever the user's range
+    full = 0.8                     # fraction of the range in use (end - rest, else the user's
+                                   # own from their valid reps) a valid rep must reach
+    hold_at = 0.8                  # optional: fraction of that range timed as holding (default:
+                                   # full); above full, ramps in and out are not counted as held
     hold_s = 0.0                   # seconds to hold at the end position (form must hold too)
     min_rep_s = 0.6                # shorter movements are jitter, never a rep
     max_rep_s = 30.0               # longer ones end as partial reps
@@ -92,6 +97,7 @@ class Exercise:
     enter: float = 0.5
     exit: float = 0.25
     full: float = 0.8
+    hold_at: float | None = None
     hold_s: float = 0.0
     min_rep_s: float = 0.6
     max_rep_s: float = 30.0
@@ -122,6 +128,7 @@ class SignalSection(StrictModel):
     enter: float = Field(0.5, ge=0.05, le=0.95)
     exit: float = Field(0.25, ge=0.0, le=0.9)
     full: float = Field(0.8, ge=0.05, le=1.0)
+    hold_at: float | None = Field(None, ge=0.05, le=1.0)
     hold_s: float = Field(0.0, ge=0.0, le=600.0)
     min_rep_s: float = Field(0.6, ge=0.0, le=60.0)
     max_rep_s: float = Field(30.0, ge=0.5, le=3600.0)
@@ -134,6 +141,8 @@ class SignalSection(StrictModel):
             raise ValueError("exit must be below enter")
         if self.min_rep_s >= self.max_rep_s:
             raise ValueError("min_rep_s must be below max_rep_s")
+        if self.hold_at is not None and self.hold_at < self.full:
+            raise ValueError("hold_at must not be below full")
         return self
 
 
@@ -180,7 +189,7 @@ class ExerciseFile(StrictModel):
             name=ex.name, title=ex.title or ex.name, metric=sig.metric,
             direction=1.0 if sig.direction == "increase" else -1.0, view=ex.view,
             kind=ex.kind, cue=ex.cue, rest=sig.rest, end=sig.end, min_range=sig.min_range,
-            enter=sig.enter, exit=sig.exit, full=sig.full, hold_s=sig.hold_s,
+            enter=sig.enter, exit=sig.exit, full=sig.full, hold_at=sig.hold_at, hold_s=sig.hold_s,
             min_rep_s=sig.min_rep_s, max_rep_s=sig.max_rep_s,
             rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative)
                         for r in self.rules),

@@ -66,6 +66,8 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in (
                "horizontal", PROFILE),
     MetricInfo("hip_lift_deg", "Hip lift", "deg", "knee-to-hip line above horizontal",
                PROFILE),
+    MetricInfo("leg_reach_deg", "Leg reach", "deg", "the straighter of the two hips, "
+               "shoulder-hip-knee (one leg reaching back or out)", PROFILE),
     MetricInfo("elbow_behind", "Elbow behind", "head lengths", "elbow behind the shoulder",
                PROFILE),
 )}

@@ -1,31 +1,75 @@
-"""RepCounter: repetitions and holds of one exercise, from metrics, with form checks."""
+"""RepCounter: repetitions and holds of one exercise, from metrics, with form checks.
+
+What it trusts, and why (each measured on real pixels; see benchmarks/exercise_accuracy.py):
+- The resting position comes only from a settled stretch (SETTLE_MS of low motion) seen in
+  the exercise's view, never from the first frame: the first frames of a stream come from
+  the person detector, later ones from the tracker, and the two differ by more than a small
+  movement's range.
+- That resting position is dropped, without counting anything, when the shot changes (a
+  camera cut or zoom), when the person turns away from the exercise's view, and after a
+  rep that ran too long; it is learned again from the next settled stretch. Talking and
+  gesturing between sets therefore count nothing.
+- The user's own range is the median of their last valid reps (never a faulted or
+  too-long one), and never below the exercise's `min_range`, which is set from the smallest
+  real response of a full movement.
+- A relative form rule broken at rest (a nod instead of a tuck) is an attempt in itself:
+  it ends as a rejected rep naming the fault.
+"""
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
 from posture.analysis.exercise import Bounce, Exercise
 from posture.analysis.metrics import Metrics
+from posture.analysis.smoothing import ShotWatch
 
+# The counter reads the median of the last MEDIAN_MS of the (already smoothed) signal:
+# single-frame outliers of the model (measured on the chin-tuck clips: jumps of 0.05-0.1
+# head lengths for one frame) then neither start nor end a movement. Half of it is lag.
+MEDIAN_MS = 400
+# A movement has ended once it is back within `exit` of rest, or has come back by
+# RETURN_SHARE of its farthest excursion to within (1 - RETURN_SHARE) of it: where the model
+# reads the return a little off the rest it started from (measured up to 0.03 head lengths,
+# a third of a small tuck), the rep still ends with the return, not with the next rep.
+RETURN_SHARE = 0.6
 # Without a value this long (person left, signal hidden) a rep under way ends as partial.
 GAP_MS = 2000
 # A frame gap longer than this adds no hold time: holds count only time that was seen.
 MAX_STEP_MS = 500
-# Reps whose depth sets the user's own range when the exercise gives no end position.
-ADAPT_REPS = 3
+# A dip out of the hold (depth or form) shorter than this is jitter: the hold goes on.
+HOLD_GAP_MS = 300
+# The user's own range: the median over this many of their latest valid reps.
+USER_RANGE_REPS = 5
 BOUNCE_WINDOW_MS = 3000
 BOUNCE_FAULT = ("bouncing", "Hold still at the stretch; don't bounce")
-# The resting position is taken from a settled stretch, never from the first frame: the
-# first frames of a stream come from the person detector, later ones from the tracker, and
-# the two differ by more than a small movement's range (measured on a front-view clip made
-# from a real photo: face_to_shoulders 0.321 on frame 0, settling at 0.307 within 0.7 s).
+# Settled: over SETTLE_MS the signal spans under SETTLE_SPREAD of min_range peak to peak,
+# and its two halves' medians differ by under SETTLE_TREND (not still drifting). Measured on
+# the chin-tuck clips: the model's first frames (person detector) sit up to 0.25 head lengths
+# away from the tracked value it settles to over the next 1-1.5 s, and a window that
+# still drifts puts the rest a third of a tuck off.
 SETTLE_MS = 1000
-SETTLE_SPREAD = 0.5  # of min_range, peak to peak over SETTLE_MS
-# Seen from the wrong side this long, the user is told how to turn.
+SETTLE_SPREAD = 0.3
+SETTLE_TREND = 0.15
+# How fast the resting position and the form references follow slow drift at rest
+# (the user settling in the chair): time constants in seconds.
+REST_FOLLOW_S = 3.0
+# Turning the shoulders this far (degrees of yaw) from where the rest was learned changes
+# what the signal means: the rest is learned again. Chin tucks move the smoothed yaw by
+# under 3 degrees on the benchmark clips.
+YAW_RESET_DEG = 20.0
+# Seen from the wrong side this long, the user is told how to turn; this long, the rest
+# position is dropped (view detection can flicker for a frame or two near a boundary).
 WRONG_VIEW_MS = 2000
+VIEW_RESET_MS = 500
+# Still away from rest this long after a rep or a rest between sets, a settled level is
+# taken as the new rest (the person now sits differently).
+RESETTLE_AWAY_MS = 10000
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
 
@@ -41,7 +85,11 @@ class _Rep:
     start_values: dict[str, float | None]
     depth: float = 0.0
     extreme: float | None = None
+    farthest: float = 0.0  # in min_range units from rest
     hold_ms: int = 0
+    hold_start_ms: int | None = None
+    dip_ms: int = 0
+    held: list[float] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     next_progress_s: float = 1.0
 
@@ -57,16 +105,22 @@ class RepCounter:
         self._rep: _Rep | None = None
         self._last_value_ms: int | None = None
         self._last_t_ms: int | None = None
-        # Slowly followed resting values of the form-rule metrics: what "relative" rules
-        # compare with, and how a fault is caught even when no rep starts (a nod).
+        self._shots = ShotWatch()
+        # Resting values of the form-rule metrics: what "relative" rules compare with.
         self._ref: dict[str, float] = {}
-        self._rest_faults: set[str] = set()
-        self._extremes: list[float] = []
+        self._rest_yaw: float | None = None
+        self._user_ranges: deque[float] = deque(maxlen=USER_RANGE_REPS)
+        # The last valid rep's held level and the rest before it, until the rest after it
+        # is known: its range is measured from the mean of the two.
+        self._pending: tuple[float, float] | None = None
         self._window: deque[tuple[int, float]] = deque()
         self._wrong_view_since: int | None = None
         self._wrong_view_told = False
         self._armed = True
-        self._settling: deque[tuple[int, float]] = deque()
+        self._disarmed_ms = 0
+        self._settling: deque[tuple[int, float, Metrics]] = deque()
+        self._settled = False
+        self._recent: deque[tuple[int, float]] = deque()
 
     @property
     def phase(self) -> Phase:
@@ -80,17 +134,63 @@ class RepCounter:
     def partial_reps(self) -> int:
         return sum(not r.valid for r in self.finished)
 
+    @property
+    def span(self) -> float:
+        """The rest-to-end distance a full rep covers: the exercise's, else the user's own
+        (from valid reps), never below min_range."""
+        ex = self.exercise
+        if self.end is not None and self.rest is not None:
+            return max(abs(self.end - self.rest), ex.min_range)
+        ranges = list(self._user_ranges)
+        if self._pending is not None and self.rest is not None:
+            ranges.append(abs(self._pending[0] - self._pending[1]))
+        if ranges:
+            return max(statistics.median(ranges), ex.min_range)
+        return ex.min_range
+
     def progress(self, value: float) -> float:
         """How far value is from rest toward the end position, as a fraction of the range;
         0 until the resting position is known."""
-        ex, rest = self.exercise, self.rest
-        if rest is None:
+        if self.rest is None:
             return 0.0
-        span = ex.min_range if self.end is None else max(abs(self.end - rest), ex.min_range)
-        return (value - rest) * ex.direction / span
+        return (value - self.rest) * self.exercise.direction / self.span
 
     def update(self, metrics: Metrics) -> list[Event]:
-        return self._check_view(metrics) + self._update_signal(metrics)
+        events = self._check_view(metrics)
+        # A rest learned from the person's own stillness belongs to one framing; a fixed
+        # rest (absolute angles) does not, and whole-body movements (a squat moves the head
+        # and shoulders by 2-3 of their own sizes within 0.3 s) would read as cuts.
+        cut = self._shots.update(metrics) and self.exercise.rest is None
+        if cut or self._turned(metrics):
+            self._forget_rest()
+        if self._wrong_view_since is not None:
+            if metrics.timestamp_ms - self._wrong_view_since >= VIEW_RESET_MS:
+                self._forget_rest()
+            return events
+        return events + self._update_signal(metrics)
+
+    # --- where the resting position comes from and when it is dropped ----------------------
+    def _learn_range(self, rest_after: float | None) -> None:
+        if self._pending is not None:
+            level, before = self._pending
+            rest = before if rest_after is None else (before + rest_after) / 2
+            self._user_ranges.append(abs(level - rest))
+            self._pending = None
+
+    def _forget_rest(self) -> None:
+        """Drop the resting position and any rep under way, counting nothing."""
+        self._learn_range(None)
+        self._rep = None
+        self._settling.clear()
+        self._window.clear()
+        self._settled, self._ref, self._rest_yaw = False, {}, None
+        if self.exercise.rest is None:
+            self.rest = None
+
+    def _turned(self, metrics: Metrics) -> bool:
+        yaw = metrics.get("yaw_deg")
+        return (self._rest_yaw is not None and yaw is not None
+                and abs(yaw - self._rest_yaw) > YAW_RESET_DEG)
 
     def _check_view(self, metrics: Metrics) -> list[Event]:
         """One wrong_view fault each time the view stays wrong for WRONG_VIEW_MS."""
@@ -106,91 +206,151 @@ class RepCounter:
         self._wrong_view_told = True
         return [FormFault(t, self.exercise.name, "wrong_view", VIEW_CUES[want])]
 
+    def _settle(self, t: int, value: float, metrics: Metrics) -> None:
+        """While no rep is under way: once the signal has held still for SETTLE_MS, that is
+        where the person rests. The first time it gives the resting position (and the form
+        references); later it moves the rest to a settled level within the start threshold
+        (where the model reads a return a little off) or, when the signal has not come back
+        for RESETTLE_AWAY_MS after a rep, to wherever the person settled."""
+        window = self._settling
+        window.append((t, value, metrics))
+        while t - window[0][0] > SETTLE_MS:
+            window.popleft()
+        if t - window[0][0] < SETTLE_MS * 0.9:
+            return
+        in_order = [v for _, v, _ in window]
+        values = sorted(in_order)
+        half = len(in_order) // 2
+        trend = statistics.median(in_order[half:]) - statistics.median(in_order[:half])
+        ex = self.exercise
+        if (values[-1] - values[0] > SETTLE_SPREAD * ex.min_range
+                or abs(trend) > SETTLE_TREND * ex.min_range):
+            return
+        level = values[len(values) // 2]
+        if ex.rest is None:
+            near = self.rest is not None and abs(level - self.rest) < ex.enter * ex.min_range
+            away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
+            if self.rest is None or near or away:
+                self.rest, self._armed = level, True
+                self._learn_range(level)
+            else:
+                return  # still away from rest: a position held, not a new rest
+        names = {r.metric for r in ex.rules} | {"yaw_deg"}
+        for name in names:
+            seen = [v for _, _, m in window if (v := m.get(name)) is not None]
+            if seen:
+                self._ref[name] = statistics.median(seen)
+        self._rest_yaw = self._ref.pop("yaw_deg", None)
+        self._settled = True
+        window.clear()
+
+    # --- the signal ----------------------------------------------------------------------------
     def _update_signal(self, metrics: Metrics) -> list[Event]:
         ex, t = self.exercise, metrics.timestamp_ms
         value = metrics.get(ex.metric)
         if value is None:
-            if self._rep and self._last_value_ms is not None and t - self._last_value_ms > GAP_MS:
-                return self._finish(t, "left_frame")
+            if self._last_value_ms is not None and t - self._last_value_ms > GAP_MS:
+                gone = self._finish(t, "left_frame") if self._rep else []
+                self._forget_rest()  # whoever comes back may sit elsewhere
+                self._last_value_ms = None
+                return gone
             return []
         step = 0 if self._last_t_ms is None else min(t - self._last_t_ms, MAX_STEP_MS)
         self._last_value_ms = self._last_t_ms = t
+        bouncing_p = self.progress(value)  # bounces are faster than the median's window
+        value = self._median(t, value)
+        if self._rep is None:
+            self._settle(t, value, metrics)
         if self.rest is None:
-            self.rest = self._settle(t, value)
-            if self.rest is None:
-                return []
+            return []
         p = self.progress(value)
+        # Where a movement starts and ends does not scale with the user's range: it sits
+        # just above the model's noise at rest whatever the range (see the exercise files).
+        moved = (value - self.rest) * ex.direction / ex.min_range
         events: list[Event] = []
         if self._rep is None and not self._armed:
-            self._armed = p < ex.exit
+            # Back at rest (or settled somewhere new: see _settle): the next one may start.
+            self._armed = moved < ex.exit
         elif self._rep is None:
-            if p >= ex.enter:
+            broken = self._broken(metrics, self._ref, relative_only=True)
+            if moved >= ex.enter or broken:
                 self._rep = _Rep(t, dict(self._ref))
                 self._window.clear()
                 events.append(RepStarted(t, ex.name, len(self.finished) + 1))
-            elif ex.rest is None and p < ex.exit:
-                # Follow slow drift of the resting position (the user settling in the chair).
-                self.rest += 0.05 * (value - self.rest)
+            elif ex.rest is None and abs(moved) < ex.exit:
+                self._follow(metrics, value, step)
         if self._rep is not None:
-            events += self._during_rep(metrics, value, p, t, step)
-        if self._rep is None:
-            events += self._check_at_rest(metrics, t)
+            events += self._during_rep(metrics, value, p, moved, t, step, bouncing_p)
         return events
 
-    def _settle(self, t: int, value: float) -> float | None:
-        """The median of the last SETTLE_MS of values once they hold still, else None."""
-        window = self._settling
-        window.append((t, value))
-        while t - window[0][0] > SETTLE_MS:
-            window.popleft()
-        values = sorted(v for _, v in window)
-        if t - window[0][0] < SETTLE_MS * 0.9 or (
-                values[-1] - values[0] > SETTLE_SPREAD * self.exercise.min_range):
-            return None
-        window.clear()
-        return values[len(values) // 2]
+    def _median(self, t: int, value: float) -> float:
+        recent = self._recent
+        if recent and t - recent[-1][0] > MAX_STEP_MS:
+            recent.clear()
+        recent.append((t, value))
+        while t - recent[0][0] > MEDIAN_MS:
+            recent.popleft()
+        return statistics.median(v for _, v in recent)
 
-    def _check_at_rest(self, metrics: Metrics, t: int) -> list[Event]:
-        events: list[Event] = []
-        broken = {r.fault: r for r in self.exercise.rules
-                  if r.broken(metrics.get(r.metric), self._ref.get(r.metric))}
-        for fault in broken.keys() - self._rest_faults:
-            events.append(FormFault(t, self.exercise.name, fault, broken[fault].cue))
-        self._rest_faults = set(broken)
-        if not broken:
-            for rule in self.exercise.rules:
-                value = metrics.get(rule.metric)
-                if value is not None:
-                    ref = self._ref.get(rule.metric, value)
-                    self._ref[rule.metric] = ref + 0.1 * (value - ref)
-        return events
+    def _follow(self, metrics: Metrics, value: float, step: int) -> None:
+        """Follow slow drift of the resting position and form references while at rest."""
+        assert self.rest is not None
+        a = min(1.0, step / 1000 / REST_FOLLOW_S)
+        self.rest += a * (value - self.rest)
+        for name, ref in self._ref.items():
+            v = metrics.get(name)
+            if v is not None:
+                self._ref[name] = ref + a * (v - ref)
 
-    def _during_rep(self, metrics: Metrics, value: float, p: float, t: int,
-                    step: int) -> list[Event]:
+    def _broken(self, metrics: Metrics, start: Mapping[str, float | None],
+                relative_only: bool = False) -> list[tuple[str, str]]:
+        return [(r.fault, r.cue) for r in self.exercise.rules
+                if (r.relative or not relative_only)
+                and r.broken(metrics.get(r.metric), start.get(r.metric))]
+
+    def _during_rep(self, metrics: Metrics, value: float, p: float, moved: float, t: int,
+                    step: int, bouncing_p: float) -> list[Event]:
         ex, rep = self.exercise, self._rep
         assert rep is not None
         events: list[Event] = []
         if p > rep.depth:
             rep.depth, rep.extreme = p, value
-        broken = [(r.fault, r.cue) for r in ex.rules
-                  if r.broken(metrics.get(r.metric), rep.start_values.get(r.metric))]
-        if ex.bounce is not None and self._bouncing(t, p, ex.bounce):
+        rep.farthest = max(rep.farthest, moved)
+        broken = self._broken(metrics, rep.start_values)
+        if ex.bounce is not None and self._bouncing(t, bouncing_p, ex.bounce):
             broken.append(BOUNCE_FAULT)
         for fault, cue in broken:
             if fault not in rep.faults:
                 rep.faults.append(fault)
                 events.append(FormFault(t, ex.name, fault, cue))
-        if p >= ex.full and not broken:
-            rep.hold_ms += step
-            held = rep.hold_ms / 1000
-            if ex.hold_s and held >= rep.next_progress_s:
-                rep.next_progress_s = int(held) + 1.0
-                events.append(HoldProgress(t, ex.name, round(held, 1), ex.hold_s))
-        if p <= ex.exit:
+        holding = p >= (ex.hold_at or ex.full) and not broken
+        if holding:
+            rep.held.append(value)
+        events += self._time_hold(rep, holding, bool(broken), t, step)
+        if moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest) and not broken:
             events += self._finish(t, None)
         elif t - rep.start_ms > ex.max_rep_s * 1000:
             events += self._finish(t, "too_long")
         return events
+
+    def _time_hold(self, rep: _Rep, holding: bool, faulted: bool, t: int,
+                   step: int) -> list[Event]:
+        """Add the time held; a dip shorter than HOLD_GAP_MS (and not a form fault) is
+        jitter and counts as held."""
+        ex = self.exercise
+        if not holding:
+            if rep.hold_start_ms is not None:
+                rep.dip_ms = HOLD_GAP_MS + 1 if faulted else rep.dip_ms + step
+            return []
+        if rep.hold_start_ms is None:
+            rep.hold_start_ms = t
+        rep.hold_ms += step + (rep.dip_ms if rep.dip_ms <= HOLD_GAP_MS else 0)
+        rep.dip_ms = 0
+        held = rep.hold_ms / 1000
+        if ex.hold_s and held >= rep.next_progress_s:
+            rep.next_progress_s = int(held) + 1.0
+            return [HoldProgress(t, ex.name, round(held, 1), ex.hold_s)]
+        return []
 
     def _bouncing(self, t: int, p: float, bounce: Bounce) -> bool:
         """Oscillation of the held signal at min_hz-max_hz with at least the set amplitude."""
@@ -218,7 +378,8 @@ class RepCounter:
     def _finish(self, t: int, why: str | None) -> list[Event]:
         ex, rep = self.exercise, self._rep
         self._rep = None
-        if rep is None or (why is None and t - rep.start_ms < ex.min_rep_s * 1000):
+        self._armed, self._disarmed_ms = False, t
+        if rep is None or (why in (None, "unfinished") and t - rep.start_ms < ex.min_rep_s * 1000):
             return []  # a flicker across the threshold, not a movement
         faults = list(rep.faults)
         if why:
@@ -228,11 +389,18 @@ class RepCounter:
         if ex.hold_s and rep.hold_ms < ex.hold_s * 1000:
             faults.append("hold_too_short")
         event = RepFinished(t, ex.name, rep.start_ms, round(rep.hold_ms / 1000, 2),
-                            round(rep.depth, 3), tuple(faults), not faults)
+                            round(rep.depth, 3), tuple(faults), not faults, rep.hold_start_ms)
         self.finished.append(event)
-        if ex.end is None and rep.extreme is not None and len(self._extremes) < ADAPT_REPS:
-            self._extremes.append(rep.extreme)
-            self.end = sum(self._extremes) / len(self._extremes)
+        if event.valid and ex.end is None and self.rest is not None:
+            # The level held, not the peak: the model overshoots on the way in (measured:
+            # a tuck's peak reads up to 1.8 times its held level) and a range set from peaks
+            # would fail the next honest tuck.
+            level = statistics.median(rep.held) if rep.held else rep.extreme
+            if level is not None:
+                self._learn_range(None)
+                self._pending = (level, self.rest)
+        if why == "too_long":
+            self._forget_rest()  # whatever that was, the rest it was measured from is suspect
         return [event]
 
     def rearm(self) -> None:
@@ -241,11 +409,16 @@ class RepCounter:
         Used after a rest between sets, so a movement begun while resting is not counted.
         """
         self._rep, self._armed = None, False
+        self._disarmed_ms = self._last_t_ms or 0
 
     def close(self, t_ms: int) -> list[Event]:
-        """End of the session: a hold already held long enough counts; anything else is partial."""
+        """End of the session: a hold already held long enough counts; a rep that reached
+        its end position is partial ("unfinished"); a movement that did not is dropped."""
         if self._rep is None:
             return []
         ex = self.exercise
+        if self._rep.depth < ex.full:
+            self._rep = None  # a movement cut off before it got anywhere: not a rep
+            return []
         done = ex.kind == "hold" and self._rep.hold_ms >= ex.hold_s * 1000
         return self._finish(t_ms, None if done else "unfinished")

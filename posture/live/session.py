@@ -229,9 +229,9 @@ class PostureSession:
         events += self.sitting.update(state != PostureState.AWAY.value and pose.person, t,
                                       quiet)
         if self.counter is not None:
-            events += self.counter.update(metrics)
+            events += self.counter.update(raw)
         if self.runner is not None:
-            events += self.runner.update(metrics)
+            events += self.runner.update(raw)
         status = self._update_status(t, state, reasons, metrics, pose)
         sample = Sample(t, state, reasons, metrics, raw,
                         self.sitting.sitting_since_ms is not None, status,

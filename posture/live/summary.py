@@ -18,7 +18,9 @@ from posture.analysis.slouch import PostureState
 
 
 def rep_json(r: RepFinished) -> dict[str, Any]:
-    return {"start_s": round(r.start_ms / 1000, 3), "end_s": round(r.t_ms / 1000, 3),
+    return {"start_s": round(r.start_ms / 1000, 3),
+            "hold_from_s": None if r.hold_start_ms is None else round(r.hold_start_ms / 1000, 3),
+            "end_s": round(r.t_ms / 1000, 3),
             "hold_s": r.hold_s, "depth": round(min(r.depth, 9.99), 2),
             "faults": list(r.faults), "valid": r.valid}
 

@@ -1,0 +1,312 @@
+"""Rep counting on every labelled real clip the project has, through the real pose model.
+
+    python benchmarks/exercise_accuracy.py [--live] [--responses] [--framing] [--only NAME]
+
+Clips (read from `../shared/data` when it is there, else the copies in `tests/data`):
+- chin_tuck/tucks_dev1.mp4, tucks_dev2.mp4 with chin_tuck/labels.json;
+- chin-tuck clips made from the other MIT side-view photos by
+  `../shared/tools/make_chin_tuck_video.py` with the specs in benchmarks/chin_tuck_clips/
+  (made once, cached in benchmarks/.cache/; their labels follow from the spec);
+- exercise/bridging_1.mp4 (1 glute bridge), squats_3.mp4 (3 squats), the same squats
+  replayed at twice the speed (about 1 s per squat), squats_2_plus_partial.mp4 (2 squats and
+  one unfinished);
+- talk_through: front-view talking (real webcam photos), then side-view tucks, then a
+  camera cut that zooms in, and more tucks (see tests/videos.py talk_through_frames).
+
+Each clip runs through the model once (its landmark trace is cached), then through the
+same PostureSession `posture analyze` uses. Per clip it prints the true count, the count,
+the rejected reps, for chin tucks how many counted reps matched a labelled window (start and
+end within 1 s), and whether every nod, partial tuck and short hold was rejected with its
+fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed as extra.
+
+--live   also replays each video through `posture run --source` at real speed (as the live
+         loop does) and checks that it reports the same reps as `analyze`.
+--responses  prints the measured response behind the built-in thresholds: per chin-tuck
+         movement kind, the change of head_forward, head_tilt_deg and ear_above_shoulder from
+         rest, and the rest noise; for the bridge and squats, the rest and end angles.
+--framing  prints how much the head-and-shoulders framing moves between samples on every
+         clip (what the camera-cut thresholds were set from).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from posture.analysis.exercise import builtin_exercise  # noqa: E402
+from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.live.offline import AnalyzeOptions, analyze_path  # noqa: E402
+from posture.vision.modelstore import ensure_model  # noqa: E402
+from posture.vision.trace import TraceHeader, TraceWriter, open_text, read_header, read_poses  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+DATA = SHARED / "data" if (SHARED / "data" / "chin_tuck").is_dir() else REPO / "tests" / "data"
+TOOL = SHARED / "tools" / "make_chin_tuck_video.py"
+SPECS = REPO / "benchmarks" / "chin_tuck_clips"
+CACHE = REPO / "benchmarks" / ".cache"
+MATCH_S = 1.0
+EXPECTED_FAULT = {"nod": "nodding", "partial": "too_shallow", "short": "hold_too_short"}
+
+
+@dataclass
+class Clip:
+    name: str
+    exercise: str
+    valid: int
+    video: Path | None = None
+    trace: Path | None = None
+    windows: list[dict[str, Any]] = field(default_factory=list)  # chin tucks: labelled
+    partial: int | None = None  # other clips: rejected reps expected
+
+
+def spec_windows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Labelled windows of a make_chin_tuck_video.py spec, timed as the tool times frames."""
+    fps = spec.get("fps", 30)
+    frames = int(round(spec.get("lead_s", 2.0) * fps))
+    out = []
+    for rep in spec["reps"]:
+        go, hold = rep.get("go_s", 0.8), rep.get("hold_s", 3.0)
+        back, rest = rep.get("back_s", 0.8), rep.get("rest_s", 1.5)
+        start = frames / fps
+        n = [max(1, int(round(d * fps))) for d in (go, hold, back, rest)]
+        kind = rep.get("kind", "tuck")
+        valid = kind == "tuck" and hold >= builtin_exercise("chin_tuck").hold_s
+        out.append({"kind": kind, "start_s": start, "hold_from_s": (frames + n[0]) / fps,
+                    "end_s": (frames + n[0] + n[1] + n[2]) / fps, "hold_s": hold,
+                    "valid": valid})
+        frames += sum(n)
+    return out
+
+
+def label_kind(window: dict[str, Any]) -> str:
+    if window["kind"] == "tuck" and not window["valid"]:
+        return "short"
+    return window["kind"]
+
+
+def clips(only: str | None) -> list[Clip]:
+    found: list[Clip] = []
+    labels = DATA / "chin_tuck" / "labels.json"
+    if labels.is_file():
+        for name, item in json.loads(labels.read_text())["clips"].items():
+            video = DATA / "chin_tuck" / name
+            if video.is_file():
+                found.append(Clip(Path(name).stem, "chin_tuck", item["valid_reps"], video,
+                                  windows=item["reps"]))
+    if TOOL.is_file():
+        for spec_path in sorted(SPECS.glob("*.json")):
+            spec = json.loads(spec_path.read_text())
+            windows = spec_windows(spec)
+            found.append(Clip(f"gen_{spec_path.stem}", "chin_tuck",
+                              sum(w["valid"] for w in windows), CACHE / f"{spec_path.stem}.mp4",
+                              windows=windows))
+    ex = DATA / "exercise"
+    for name, exercise, valid, partial in (("bridging_1", "glute_bridge", 1, 0),
+                                           ("squats_3", "squat", 3, 0),
+                                           ("squats_2_plus_partial", "squat", 2, 1)):
+        if (ex / f"{name}.mp4").is_file():
+            found.append(Clip(name, exercise, valid, ex / f"{name}.mp4", partial=partial))
+    if (ex / "squats_3.mp4").is_file():
+        found.append(Clip("squats_3_at_2x", "squat", 3, partial=0,
+                          trace=CACHE / "squats_3_at_2x.jsonl"))
+    tuck_clip = DATA / "chin_tuck" / "tucks_dev1.mp4"
+    if tuck_clip.is_file():
+        from videos import TALK_THROUGH_WINDOWS
+
+        found.append(Clip("talk_through", "chin_tuck",
+                          sum(w["valid"] for w in TALK_THROUGH_WINDOWS),
+                          CACHE / "talk_through.mp4", windows=TALK_THROUGH_WINDOWS))
+    return [c for c in found if only is None or c.name == only]
+
+
+def make_video(clip: Clip, model: Path) -> None:
+    """Generated clips are made once and cached."""
+    assert clip.video is not None
+    if clip.video.is_file():
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if clip.name == "talk_through":
+        from videos import write_talk_through
+
+        write_talk_through(clip.video, DATA)
+        return
+    spec_path = SPECS / f"{clip.name.removeprefix('gen_')}.json"
+    spec = json.loads(spec_path.read_text())
+    photo = DATA / "side_sitting" / spec["photo"]
+    print(f"making {clip.video.name} from {photo.name} ...", file=sys.stderr)
+    subprocess.run([sys.executable, str(TOOL), str(photo), str(clip.video), str(spec_path)],
+                   check=True, env={**os.environ, "POSE_TASK": str(model)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def trace_of(clip: Clip, model: Path) -> Path:
+    """The clip's landmark trace, through the model once and cached."""
+    if clip.trace is not None:
+        if not clip.trace.is_file():  # squats at twice the speed: the real trace, retimed
+            source = trace_of(Clip("squats_3", "squat", 3, DATA / "exercise" / "squats_3.mp4"),
+                              model)
+            retime(source, clip.trace, 2.0)
+        return clip.trace
+    make_video(clip, model)
+    trace = CACHE / f"{clip.name}.jsonl"
+    if not trace.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"pose model on {clip.name} ...", file=sys.stderr)
+        analyze_path(clip.video, AnalyzeOptions(landmarks_out=trace, show_progress=False))
+    return trace
+
+
+def retime(source: Path, target: Path, speed: float) -> None:
+    with open_text(source, "r") as fh:
+        header = read_header(fh, source)
+        poses = list(read_poses(fh, source, header))
+    out = TraceHeader(header.source, header.fps * speed, header.width, header.height)
+    with TraceWriter(target, out) as writer:
+        for pose in poses:
+            writer.write(replace(pose, timestamp_ms=int(pose.timestamp_ms / speed)))
+
+
+def analyze(trace: Path, exercise: str) -> list[dict[str, Any]]:
+    result = analyze_path(trace, AnalyzeOptions(exercise=builtin_exercise(exercise),
+                                                show_progress=False))
+    return result["exercise"]["reps_detail"]
+
+
+REP_LINE = re.compile(r"^\s+([\d.]+) s  (\w+): rep (done|partial)(?: \((.*)\))?$")
+
+
+def live_reps(video: Path, exercise: str) -> list[tuple[Any, ...]]:
+    """The reps `posture run --source VIDEO --speed 1` reports on the terminal, as
+    (end time, valid, faults)."""
+    with open(os.devnull) as null:
+        proc = subprocess.run(
+            [sys.executable, "-m", "posture", "run", "--source", str(video), "--speed", "1",
+             "--exercise", exercise, "--no-dashboard", "--no-history"],
+            capture_output=True, text=True, stdin=null, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"posture run failed on {video}: {proc.stderr.strip()[-300:]}")
+    reps = []
+    for line in proc.stderr.splitlines():
+        m = REP_LINE.match(line)
+        if m:
+            reps.append((m[1], m[3] == "done", m[4] or ""))
+    return reps
+
+
+def _key(rep: dict[str, Any]) -> tuple[Any, ...]:
+    """A rep as the terminal line shows it."""
+    return (f"{rep['end_s']:.1f}", rep["valid"], ", ".join(rep["faults"]))
+
+
+def score(clip: Clip, reps: list[dict[str, Any]]) -> dict[str, Any]:
+    valid = [r for r in reps if r["valid"]]
+    rejected = [r for r in reps if not r["valid"]]
+    row: dict[str, Any] = {"clip": clip.name, "exercise": clip.exercise, "true": clip.valid,
+                           "counted": len(valid), "rejected": len(rejected)}
+    if not clip.windows:
+        row["exact"] = len(valid) == clip.valid and len(rejected) == clip.partial
+        return row
+    used: set[int] = set()
+
+    def overlapping(w: dict[str, Any], pool: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for r in pool:
+            if id(r) not in used and r["start_s"] < w["end_s"] + MATCH_S and (
+                    r["end_s"] > w["start_s"] - MATCH_S):
+                return r
+        return None
+
+    matched = 0
+    for w in (w for w in clip.windows if w["valid"]):
+        for r in valid:
+            if id(r) not in used and abs(r["start_s"] - w["start_s"]) <= MATCH_S and abs(
+                    r["end_s"] - w["end_s"]) <= MATCH_S:
+                used.add(id(r))
+                matched += 1
+                break
+    faults_ok = 0
+    wanted = [w for w in clip.windows if not w["valid"]]
+    for w in wanted:
+        r = overlapping(w, rejected)
+        if r is not None:
+            used.add(id(r))
+            faults_ok += EXPECTED_FAULT[label_kind(w)] in r["faults"]
+    extra = [r for r in reps if id(r) not in used]
+    row.update(matched=f"{matched}/{clip.valid}", rejected_ok=f"{faults_ok}/{len(wanted)}",
+               extra=[f"{r['start_s']:.1f}-{r['end_s']:.1f}s {','.join(r['faults']) or 'valid'}"
+                      for r in extra])
+    row["exact"] = (len(valid) == clip.valid and matched == clip.valid
+                    and faults_ok == len(wanted) and not extra)
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--live", action="store_true")
+    parser.add_argument("--responses", action="store_true")
+    parser.add_argument("--framing", action="store_true")
+    parser.add_argument("--only")
+    parser.add_argument("--verbose", action="store_true", help="list every rep")
+    args = parser.parse_args()
+    quiet_native_logs()
+    model = ensure_model()
+    todo = clips(args.only)
+    if not todo:
+        sys.exit(f"no labelled clips under {DATA}")
+    rows = []
+    for clip in todo:
+        trace = trace_of(clip, model)
+        reps = analyze(trace, clip.exercise)
+        row = score(clip, reps)
+        if args.verbose:
+            for r in reps:
+                print(f"  {clip.name}: {r['start_s']:6.2f}-{r['end_s']:6.2f}s hold {r['hold_s']}"
+                      f" depth {r['depth']} {','.join(r['faults']) or 'valid'}")
+            for w in clip.windows:
+                print(f"  label {w['kind']:8s} {w['start_s']:6.2f}-{w['end_s']:6.2f}s "
+                      f"hold {w['hold_s']} {'valid' if w['valid'] else ''}")
+        if args.live and clip.video is not None:
+            started = time.monotonic()
+            live = live_reps(clip.video, clip.exercise)
+            row["live_same"] = live == [_key(r) for r in reps]
+            row["live_s"] = round(time.monotonic() - started, 1)
+        rows.append(row)
+        if args.responses:
+            from exercise_responses import print_responses
+
+            print_responses(clip, trace)
+        if args.framing:
+            from exercise_responses import print_framing
+
+            print_framing(clip, trace)
+    print_table(rows)
+    return 0 if all(r["exact"] and r.get("live_same", True) for r in rows) else 1
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = ["clip", "exercise", "true", "counted", "rejected", "matched", "rejected_ok",
+            "live_same", "exact"]
+    head = [h for h in head if any(h in r for r in rows)]
+    width = {h: max(len(h), *(len(str(r.get(h, ""))) for r in rows)) for h in head}
+    print("  ".join(h.ljust(width[h]) for h in head))
+    for r in rows:
+        print("  ".join(str(r.get(h, "")).ljust(width[h]) for h in head))
+        for extra in r.get("extra", []):
+            print(f"    extra: {extra}")
+    exact = sum(r["exact"] for r in rows)
+    print(f"\n{exact}/{len(rows)} clips counted exactly")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
