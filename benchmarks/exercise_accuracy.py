@@ -4,9 +4,10 @@
 
 Clips (read from `../shared/data` when it is there, else the copies in `tests/data`):
 - chin_tuck/tucks_dev1.mp4, tucks_dev2.mp4 with chin_tuck/labels.json;
-- chin-tuck clips made from the other MIT side-view photos by
-  `../shared/tools/make_chin_tuck_video.py` with the specs in benchmarks/chin_tuck_clips/
-  (made once, cached in benchmarks/.cache/; their labels follow from the spec);
+- chin-tuck clips made from the other MIT side-view photos, and one from a front-webcam
+  photo (for chin_tuck_front), by `../shared/tools/make_chin_tuck_video.py` with the specs in
+  benchmarks/chin_tuck_clips/ (made once, cached in benchmarks/.cache/; their labels follow
+  from the spec);
 - exercise/bridging_1.mp4 (1 glute bridge), squats_3.mp4 (3 squats), the same squats
   replayed at twice the speed (about 1 s per squat), squats_2_plus_partial.mp4 (2 squats and
   one unfinished);
@@ -24,6 +25,7 @@ fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed a
 --responses  prints the measured response behind the built-in thresholds: per chin-tuck
          movement kind, the change of head_forward, head_tilt_deg and ear_above_shoulder from
          rest, and the rest noise; for the bridge and squats, the rest and end angles.
+--hz HZ  counts each clip's trace as a camera sampled at HZ would give it (a slower CPU).
 --framing  prints how much the head-and-shoulders framing moves between samples on every
          clip (what the camera-cut thresholds were set from).
 """
@@ -109,7 +111,8 @@ def clips(only: str | None) -> list[Clip]:
         for spec_path in sorted(SPECS.glob("*.json")):
             spec = json.loads(spec_path.read_text())
             windows = spec_windows(spec)
-            found.append(Clip(f"gen_{spec_path.stem}", "chin_tuck",
+            exercise = "chin_tuck_front" if spec.get("view") == "front" else "chin_tuck"
+            found.append(Clip(f"gen_{spec_path.stem}", exercise,
                               sum(w["valid"] for w in windows), CACHE / f"{spec_path.stem}.mp4",
                               windows=windows))
     ex = DATA / "exercise"
@@ -140,15 +143,19 @@ def make_video(clip: Clip, model: Path) -> None:
     if clip.name == "talk_through":
         from videos import write_talk_through
 
-        write_talk_through(clip.video, DATA)
+        part = clip.video.with_suffix(".part.mp4")
+        write_talk_through(part, DATA)
+        part.replace(clip.video)
         return
     spec_path = SPECS / f"{clip.name.removeprefix('gen_')}.json"
     spec = json.loads(spec_path.read_text())
-    photo = DATA / "side_sitting" / spec["photo"]
+    photo = DATA / spec["photo"]
     print(f"making {clip.video.name} from {photo.name} ...", file=sys.stderr)
-    subprocess.run([sys.executable, str(TOOL), str(photo), str(clip.video), str(spec_path)],
+    part = clip.video.with_suffix(".part.mp4")  # an interrupted run leaves no bad cache
+    subprocess.run([sys.executable, str(TOOL), str(photo), str(part), str(spec_path)],
                    check=True, env={**os.environ, "POSE_TASK": str(model)},
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    part.replace(clip.video)
 
 
 def trace_of(clip: Clip, model: Path) -> Path:
@@ -164,7 +171,9 @@ def trace_of(clip: Clip, model: Path) -> Path:
     if not trace.is_file():
         CACHE.mkdir(parents=True, exist_ok=True)
         print(f"pose model on {clip.name} ...", file=sys.stderr)
-        analyze_path(clip.video, AnalyzeOptions(landmarks_out=trace, show_progress=False))
+        part = trace.with_suffix(".part.jsonl")
+        analyze_path(clip.video, AnalyzeOptions(landmarks_out=part, show_progress=False))
+        part.replace(trace)
     return trace
 
 
@@ -176,6 +185,24 @@ def retime(source: Path, target: Path, speed: float) -> None:
     with TraceWriter(target, out) as writer:
         for pose in poses:
             writer.write(replace(pose, timestamp_ms=int(pose.timestamp_ms / speed)))
+
+
+def subsample(source: Path, hz: float) -> Path:
+    """The trace as a camera sampled at hz would have given it (every frame at or after each
+    1/hz tick): what a slower CPU sees live."""
+    target = CACHE / f"{source.stem}_at_{hz:g}hz.jsonl"
+    if target.is_file():
+        return target
+    with open_text(source, "r") as fh:
+        header = read_header(fh, source)
+        poses = list(read_poses(fh, source, header))
+    with TraceWriter(target, TraceHeader(header.source, hz, header.width, header.height)) as w:
+        next_ms = 0.0
+        for pose in poses:
+            if pose.timestamp_ms >= next_ms:
+                w.write(pose)
+                next_ms += 1000 / hz
+    return target
 
 
 def analyze(trace: Path, exercise: str) -> list[dict[str, Any]]:
@@ -257,6 +284,7 @@ def main() -> int:
     parser.add_argument("--responses", action="store_true")
     parser.add_argument("--framing", action="store_true")
     parser.add_argument("--only")
+    parser.add_argument("--hz", type=float, help="count on every clip as sampled at this rate")
     parser.add_argument("--verbose", action="store_true", help="list every rep")
     args = parser.parse_args()
     quiet_native_logs()
@@ -267,6 +295,8 @@ def main() -> int:
     rows = []
     for clip in todo:
         trace = trace_of(clip, model)
+        if args.hz:
+            trace = subsample(trace, args.hz)
         reps = analyze(trace, clip.exercise)
         row = score(clip, reps)
         if args.verbose:

@@ -16,7 +16,8 @@ from posture.config import Config
 from posture.live.session import PostureSession
 from posture.vision.sources import open_source
 
-TUCK_METRICS = ("head_forward", "head_tilt_deg", "ear_above_shoulder", "yaw_deg")
+TUCK_METRICS = {"chin_tuck": ("head_forward", "head_tilt_deg", "ear_above_shoulder", "yaw_deg"),
+                "chin_tuck_front": ("face_to_shoulders", "head_pitch", "yaw_deg")}
 OTHER_METRICS = {"squat": ("knee_deg",), "glute_bridge": ("hip_deg", "knee_deg")}
 
 
@@ -47,14 +48,15 @@ def _series(rows: list[Sample], name: str, t0: float, t1: float) -> list[float]:
 def print_responses(clip: Any, trace: Path) -> None:
     rows = samples(trace)
     if clip.windows:
+        names = TUCK_METRICS[clip.exercise]
         print(f"{clip.name}: change from rest (median of the 1 s before) to the hold "
               "(median of the hold), per-frame values as the counter reads them")
         for w in clip.windows:
-            rest = {n: _series(rows, n, w["start_s"] - 1.0, w["start_s"]) for n in TUCK_METRICS}
+            rest = {n: _series(rows, n, w["start_s"] - 1.0, w["start_s"]) for n in names}
             hold = {n: _series(rows, n, w["hold_from_s"], w["hold_from_s"] + w["hold_s"])
-                    for n in TUCK_METRICS}
+                    for n in names}
             parts = []
-            for n in TUCK_METRICS:
+            for n in names:
                 if rest[n] and hold[n]:
                     change = statistics.median(hold[n]) - statistics.median(rest[n])
                     parts.append(f"{n} {change:+.3f}")
@@ -62,9 +64,9 @@ def print_responses(clip: Any, trace: Path) -> None:
         still = [statistics.pstdev(s) for t in np.arange(0, rows[-1].t_ms / 1000, 1.0)
                  if not any(w["start_s"] - 0.2 < t + 1 and t < w["end_s"] + 0.5
                             for w in clip.windows)
-                 and len(s := _series(rows, "head_forward", t, t + 1)) > 5]
+                 and len(s := _series(rows, names[0], t, t + 1)) > 5]
         if still:
-            print(f"  head_forward at rest: sd within 1 s windows median "
+            print(f"  {names[0]} at rest: sd within 1 s windows median "
                   f"{statistics.median(still):.4f}, max {max(still):.4f}")
         return
     for name in OTHER_METRICS.get(clip.exercise, ()):

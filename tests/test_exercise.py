@@ -231,3 +231,103 @@ def test_front_chin_tucks_in_synthesized_video_counted_exactly(tmp_path, data_di
     assert result["view"] == "front"
     assert result["exercise"]["reps"] == 5, result["exercise"]
     assert all(r["hold_s"] >= 2.0 for r in result["exercise"]["reps_detail"] if r["valid"])
+
+
+# --- where the rest comes from and when it is dropped (logic, on plain metric values) -----
+
+def tuck_metrics(plan, fps=30, view=View.SIDE, size=100.0):
+    """plan: (seconds, head_forward, view or None, framing size) steps; head_forward moves to
+    each step's value over its first 0.3 s, with small alternating jitter."""
+    from posture.analysis.metrics import Framing, Metrics
+
+    out, t, value = [], 0, None
+    for seconds, target, step_view, step_size in plan:
+        start = target if value is None else value
+        n = int(seconds * fps)
+        for i in range(n):
+            k = min(1.0, (i + 1) / (0.3 * fps))
+            value = start + (target - start) * k
+            values = {"head_forward": value + (0.004 if i % 2 else -0.004),
+                      "head_tilt_deg": 12.0, "ear_above_shoulder": 2.5, "yaw_deg": 80.0}
+            out.append(Metrics(t, True, step_view or view, (640, 480), values,
+                               framing=Framing(320.0, 240.0, step_size or size)))
+            t += 1000 // fps
+    return out
+
+
+def run_counter(metrics, exercise="chin_tuck"):
+    counter, events = RepCounter(builtin_exercise(exercise)), []
+    for m in metrics:
+        events += counter.update(m)
+    events += counter.close(metrics[-1].timestamp_ms)
+    return counter, events
+
+
+REST, TUCK = 0.8, 0.62  # a real tuck's measured response: -0.1 to -0.2 head lengths
+
+
+def test_first_tuck_after_a_still_second_counts():
+    counter, _ = run_counter(tuck_metrics([(1.5, REST, None, None), (3.5, TUCK, None, None),
+                                           (2, REST, None, None)]))
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+
+
+def test_no_rest_is_learned_while_the_signal_moves():
+    """Moving from the first frame on (no still second), nothing is counted until the person
+    has held still; the first frame is never taken as the rest."""
+    plan = [(0.5, REST, None, None), (0.5, TUCK, None, None)] * 4 + [
+        (1.5, REST, None, None), (3.5, TUCK, None, None), (2, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+    assert counter.finished[0].start_ms > 4000
+
+
+def test_turning_to_the_front_mid_rep_counts_nothing():
+    plan = [(1.5, REST, None, None), (1.0, TUCK, None, None),
+            (3.0, 1.4, View.FRONT, None),  # turned to talk: a different signal
+            (1.5, REST, None, None), (3.5, TUCK, None, None), (2, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+
+
+def test_zoom_cut_drops_the_rest_and_the_rep_under_way():
+    """After a 1.4x zoom the signal reads differently (here 0.15 lower): a rep begun before
+    the cut is not counted, and the new rest is learned before counting again."""
+    plan = [(1.5, REST, None, None), (1.0, TUCK, None, None),
+            (2.0, REST - 0.15, None, 140.0), (3.5, TUCK - 0.15, None, 140.0),
+            (2.0, REST - 0.15, None, 140.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+    assert counter.finished[0].start_ms > 4500
+
+
+def test_range_follows_the_held_level_not_the_peak():
+    """The model overshoots on the way into a tuck; a range set from that peak would fail the
+    next honest tuck. The user's range is the level held."""
+    plan = [(1.5, REST, None, None), (0.4, REST - 0.32, None, None), (3.0, TUCK, None, None),
+            (2.0, REST, None, None), (3.0, TUCK, None, None), (2.0, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (2, 0), counter.finished
+    assert counter.span == pytest.approx(REST - TUCK, abs=0.02)
+
+
+def test_hold_survives_a_short_dip_but_not_a_long_one():
+    dip = [(1.5, REST, None, None), (1.2, TUCK, None, None), (0.2, REST - 0.05, None, None),
+           (1.2, TUCK, None, None), (2.0, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(dip))
+    assert counter.reps == 1 and counter.finished[0].hold_s >= 2.0, counter.finished
+    long_dip = [(1.5, REST, None, None), (1.2, TUCK, None, None),
+                (0.8, REST - 0.07, None, None), (1.2, TUCK, None, None),
+                (2.0, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(long_dip))
+    assert counter.reps == 0 and "hold_too_short" in counter.finished[0].faults
+
+
+def test_a_rep_that_runs_too_long_resets_the_rest():
+    """Whatever held the signal away for 30 s (a new sitting position, a bogus start), the
+    rest is learned again and later tucks count."""
+    plan = [(1.5, REST, None, None), (32.0, TUCK, None, None), (2.0, TUCK, None, None),
+            (3.5, TUCK - 0.18, None, None), (2.0, TUCK, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert [r.valid for r in counter.finished] == [False, True], counter.finished
+    assert "too_long" in counter.finished[0].faults

@@ -24,6 +24,10 @@ Schema (every key below; unknown keys are rejected):
                                    # own from their valid reps) a valid rep must reach
     hold_at = 0.8                  # optional: fraction of that range timed as holding (default:
                                    # full); above full, ramps in and out are not counted as held
+    rest_spread = 0.02             # optional: how far the signal wanders at rest within a second,
+                                   # peak to peak, as measured (default: 0.2 of min_range); the
+                                   # rest is learned from a second that wanders no more than
+                                   # 1.5 times this
     hold_s = 0.0                   # seconds to hold at the end position (form must hold too)
     min_rep_s = 0.6                # shorter movements are jitter, never a rep
     max_rep_s = 30.0               # longer ones end as partial reps
@@ -98,6 +102,7 @@ class Exercise:
     exit: float = 0.25
     full: float = 0.8
     hold_at: float | None = None
+    rest_spread: float | None = None
     hold_s: float = 0.0
     min_rep_s: float = 0.6
     max_rep_s: float = 30.0
@@ -129,6 +134,7 @@ class SignalSection(StrictModel):
     exit: float = Field(0.25, ge=0.0, le=0.9)
     full: float = Field(0.8, ge=0.05, le=1.0)
     hold_at: float | None = Field(None, ge=0.05, le=1.0)
+    rest_spread: float | None = Field(None, gt=0, le=BIG)
     hold_s: float = Field(0.0, ge=0.0, le=600.0)
     min_rep_s: float = Field(0.6, ge=0.0, le=60.0)
     max_rep_s: float = Field(30.0, ge=0.5, le=3600.0)
@@ -189,7 +195,8 @@ class ExerciseFile(StrictModel):
             name=ex.name, title=ex.title or ex.name, metric=sig.metric,
             direction=1.0 if sig.direction == "increase" else -1.0, view=ex.view,
             kind=ex.kind, cue=ex.cue, rest=sig.rest, end=sig.end, min_range=sig.min_range,
-            enter=sig.enter, exit=sig.exit, full=sig.full, hold_at=sig.hold_at, hold_s=sig.hold_s,
+            enter=sig.enter, exit=sig.exit, full=sig.full, hold_at=sig.hold_at,
+            rest_spread=sig.rest_spread, hold_s=sig.hold_s,
             min_rep_s=sig.min_rep_s, max_rep_s=sig.max_rep_s,
             rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative)
                         for r in self.rules),

@@ -33,6 +33,7 @@ from posture.analysis.smoothing import ShotWatch
 # single-frame outliers of the model (measured on the chin-tuck clips: jumps of 0.05-0.1
 # head lengths for one frame) then neither start nor end a movement. Half of it is lag.
 MEDIAN_MS = 400
+MEDIAN_MIN_SAMPLES = 5  # at low sampling rates the window grows to this many samples
 # A movement has ended once it is back within `exit` of rest, or has come back by
 # RETURN_SHARE of its farthest excursion to within (1 - RETURN_SHARE) of it: where the model
 # reads the return a little off the rest it started from (measured up to 0.03 head lengths,
@@ -48,14 +49,14 @@ HOLD_GAP_MS = 300
 USER_RANGE_REPS = 5
 BOUNCE_WINDOW_MS = 3000
 BOUNCE_FAULT = ("bouncing", "Hold still at the stretch; don't bounce")
-# Settled: over SETTLE_MS the signal spans under SETTLE_SPREAD of min_range peak to peak,
-# and its two halves' medians differ by under SETTLE_TREND (not still drifting). Measured on
-# the chin-tuck clips: the model's first frames (person detector) sit up to 0.25 head lengths
-# away from the tracked value it settles to over the next 1-1.5 s, and a window that
-# still drifts puts the rest a third of a tuck off.
+# Settled: over SETTLE_MS the signal (through the median) spans under SETTLE_SPREAD times
+# the exercise's measured rest spread peak to peak, and its two halves' medians differ by
+# under half that (not still drifting). Measured on the chin-tuck clips: the model's first
+# frames (person detector) sit up to 0.25 head lengths away from the tracked value it
+# settles to over the next 1-1.5 s, and a window that still drifts puts the rest off.
 SETTLE_MS = 1000
-SETTLE_SPREAD = 0.3
-SETTLE_TREND = 0.15
+SETTLE_SPREAD = 1.5
+DEFAULT_REST_SPREAD = 0.2  # of min_range, for exercises that give none
 # How fast the resting position and the form references follow slow drift at rest
 # (the user settling in the chair): time constants in seconds.
 REST_FOLLOW_S = 3.0
@@ -223,8 +224,9 @@ class RepCounter:
         half = len(in_order) // 2
         trend = statistics.median(in_order[half:]) - statistics.median(in_order[:half])
         ex = self.exercise
-        if (values[-1] - values[0] > SETTLE_SPREAD * ex.min_range
-                or abs(trend) > SETTLE_TREND * ex.min_range):
+        limit = SETTLE_SPREAD * (ex.rest_spread or DEFAULT_REST_SPREAD * ex.min_range)
+        cut = len(values) // 8  # a stray sample (the model's outliers) is not motion
+        if values[-1 - cut] - values[cut] > limit or abs(trend) > limit / 2:
             return
         level = values[len(values) // 2]
         if ex.rest is None:
@@ -288,7 +290,7 @@ class RepCounter:
         if recent and t - recent[-1][0] > MAX_STEP_MS:
             recent.clear()
         recent.append((t, value))
-        while t - recent[0][0] > MEDIAN_MS:
+        while t - recent[0][0] > MEDIAN_MS and len(recent) > MEDIAN_MIN_SAMPLES:
             recent.popleft()
         return statistics.median(v for _, v in recent)
 
