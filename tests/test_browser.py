@@ -52,7 +52,7 @@ def dashboard(tmp_path_factory, sitting):
                     "(.ci/run does)")
     tmp = tmp_path_factory.mktemp("dash")
     trace = tmp / "tucks.jsonl"
-    plan = [(12, "still", 0)] + [(4, "tuck", 0.4), (3, "still", 0)] * 16
+    plan = [(12, "still", 0)] + [(4, "tuck", 0.4), (3, "still", 0)] * 40
     with TraceWriter(trace, TraceHeader("browser test", 15.0, *sitting.image_size)) as w:
         for pose in sequence(sitting, plan, seed=9):
             w.write(pose)

@@ -331,3 +331,12 @@ def test_a_rep_that_runs_too_long_resets_the_rest():
     counter, _ = run_counter(tuck_metrics(plan))
     assert [r.valid for r in counter.finished] == [False, True], counter.finished
     assert "too_long" in counter.finished[0].faults
+
+
+def test_starting_mid_hold_still_finds_the_rest():
+    """The session began while the user held a tuck: that stillness is not their rest."""
+    plan = [(3.0, TUCK, None, None), (2.0, REST, None, None), (3.5, TUCK, None, None),
+            (2.0, REST, None, None), (3.5, TUCK, None, None), (2.0, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (2, 0), counter.finished
+    assert counter.rest == pytest.approx(REST, abs=0.01)

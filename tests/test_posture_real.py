@@ -31,7 +31,8 @@ MIRROR_NOISE = {"neck_deg": 8.0, "thoracic_deg": 6.0, "hip_deg": 15.0, "knee_deg
                 "shoulder_width_px": 15.0, "face_width_px": 5.0, "nose_y_px": 12.0,
                 "yaw_deg": 14.0, "head_side_bend_deg": 8.0, "face_to_shoulders": 0.06,
                 "head_forward": 0.35, "head_tilt_deg": 11.0, "ear_above_shoulder": 0.55,
-                "trunk_lift_deg": 6.0, "hip_lift_deg": 10.0, "elbow_behind": 0.5}
+                "trunk_lift_deg": 6.0, "hip_lift_deg": 10.0, "elbow_behind": 0.5,
+                "leg_reach_deg": 15.0}
 
 
 @pytest.fixture(scope="module")

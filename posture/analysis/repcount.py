@@ -136,6 +136,10 @@ class RepCounter:
         return sum(not r.valid for r in self.finished)
 
     @property
+    def finished_valid(self) -> bool:
+        return self.reps > 0
+
+    @property
     def span(self) -> float:
         """The rest-to-end distance a full rep covers: the exercise's, else the user's own
         (from valid reps), never below min_range."""
@@ -211,8 +215,9 @@ class RepCounter:
         """While no rep is under way: once the signal has held still for SETTLE_MS, that is
         where the person rests. The first time it gives the resting position (and the form
         references); later it moves the rest to a settled level within the start threshold
-        (where the model reads a return a little off) or, when the signal has not come back
-        for RESETTLE_AWAY_MS after a rep, to wherever the person settled."""
+        (where the model reads a return a little off), to a level behind it before the first
+        valid rep (the first stillness was a held end position), or, when the signal has not
+        come back for RESETTLE_AWAY_MS after a rep, to wherever the person settled."""
         window = self._settling
         window.append((t, value, metrics))
         while t - window[0][0] > SETTLE_MS:
@@ -232,7 +237,11 @@ class RepCounter:
         if ex.rest is None:
             near = self.rest is not None and abs(level - self.rest) < ex.enter * ex.min_range
             away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
-            if self.rest is None or near or away:
+            # Settled beyond the rest, against the movement, before any valid rep: what was
+            # taken for the rest was an end position (the session began mid-hold).
+            behind = (self.rest is not None and not self.finished_valid
+                      and (level - self.rest) * ex.direction < -ex.enter * ex.min_range)
+            if self.rest is None or near or away or behind:
                 self.rest, self._armed = level, True
                 self._learn_range(level)
             else:
