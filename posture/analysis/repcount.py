@@ -9,9 +9,9 @@ What it trusts, and why (each measured on real pixels; see benchmarks/exercise_a
   camera cut or zoom), when the person turns away from the exercise's view, and after a
   rep that ran too long; it is learned again from the next settled stretch. Talking and
   gesturing between sets therefore count nothing.
-- The user's own range is the median of their last valid reps (never a faulted or
-  too-long one), and never below the exercise's `min_range`, which is set from the smallest
-  real response of a full movement.
+- The user's own range is the median level held in their last valid reps (never a peak,
+  never a faulted or too-long rep), and never below the exercise's `min_range`, which is set
+  from the smallest real response of a full movement.
 - A relative form rule broken at rest (a nod instead of a tuck) is an attempt in itself:
   it ends as a rejected rep naming the fault.
 """
@@ -29,9 +29,10 @@ from posture.analysis.exercise import Bounce, Exercise
 from posture.analysis.metrics import Metrics
 from posture.analysis.smoothing import ShotWatch
 
-# The counter reads the median of the last MEDIAN_MS of the (already smoothed) signal:
-# single-frame outliers of the model (measured on the chin-tuck clips: jumps of 0.05-0.1
-# head lengths for one frame) then neither start nor end a movement. Half of it is lag.
+# The counter reads per-frame metrics (not the posture smoother's, whose lag blurs the
+# edges of a hold) through a median over the last MEDIAN_MS: single-frame outliers of the
+# model (measured on the chin-tuck clips: jumps of 0.05-0.1 head lengths for one frame) then
+# neither start nor end a movement. Half of it is lag.
 MEDIAN_MS = 400
 MEDIAN_MIN_SAMPLES = 5  # at low sampling rates the window grows to this many samples
 # A movement has ended once it is back within `exit` of rest, or has come back by
@@ -60,10 +61,11 @@ DEFAULT_REST_SPREAD = 0.2  # of min_range, for exercises that give none
 # How fast the resting position and the form references follow slow drift at rest
 # (the user settling in the chair): time constants in seconds.
 REST_FOLLOW_S = 3.0
-# Turning the shoulders this far (degrees of yaw) from where the rest was learned changes
-# what the signal means: the rest is learned again. Chin tucks move the smoothed yaw by
-# under 3 degrees on the benchmark clips.
+# Turning the shoulders this far (degrees of yaw) from where the rest was learned, for
+# TURN_MS, changes what the signal means: the rest is learned again. Measured on the six
+# side-view chin-tuck clips: single frames' yaw lies within 7 degrees of the clip's median.
 YAW_RESET_DEG = 20.0
+TURN_MS = 300
 # Seen from the wrong side this long, the user is told how to turn; this long, the rest
 # position is dropped (view detection can flicker for a frame or two near a boundary).
 WRONG_VIEW_MS = 2000
@@ -120,7 +122,7 @@ class RepCounter:
         self._armed = True
         self._disarmed_ms = 0
         self._settling: deque[tuple[int, float, Metrics]] = deque()
-        self._settled = False
+        self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
 
     @property
@@ -188,14 +190,19 @@ class RepCounter:
         self._rep = None
         self._settling.clear()
         self._window.clear()
-        self._settled, self._ref, self._rest_yaw = False, {}, None
+        self._ref, self._rest_yaw, self._turned_since = {}, None, None
         if self.exercise.rest is None:
             self.rest = None
 
     def _turned(self, metrics: Metrics) -> bool:
-        yaw = metrics.get("yaw_deg")
-        return (self._rest_yaw is not None and yaw is not None
-                and abs(yaw - self._rest_yaw) > YAW_RESET_DEG)
+        """Turned away from the rest's yaw for TURN_MS (a single frame's yaw is noisy)."""
+        yaw, t = metrics.get("yaw_deg"), metrics.timestamp_ms
+        if self._rest_yaw is None or yaw is None or abs(yaw - self._rest_yaw) <= YAW_RESET_DEG:
+            self._turned_since = None
+            return False
+        if self._turned_since is None:
+            self._turned_since = t
+        return t - self._turned_since >= TURN_MS
 
     def _check_view(self, metrics: Metrics) -> list[Event]:
         """One wrong_view fault each time the view stays wrong for WRONG_VIEW_MS."""
@@ -252,7 +259,6 @@ class RepCounter:
             if seen:
                 self._ref[name] = statistics.median(seen)
         self._rest_yaw = self._ref.pop("yaw_deg", None)
-        self._settled = True
         window.clear()
 
     # --- the signal ----------------------------------------------------------------------------
