@@ -143,5 +143,6 @@ class Sample(Event):
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.status,
+                "frame": list(self.raw.image_size),
                 "landmarks": None if self.landmarks is None
                 else self.landmarks[:, :2].round(4).tolist()}

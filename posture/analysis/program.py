@@ -12,6 +12,9 @@
     reps = 10                      # reps per set (holds: how many holds), 1-200
     hold_s = 5.0                   # optional: overrides the exercise's hold
     rest_s = 30.0                  # rest after each set; movement then is not counted
+    cue = "optional: what to do in this step, shown and spoken when it starts"
+
+Built-in routines live in posture/analysis/programs/ (`posture exercises` lists them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ class Step:
     sets: int
     reps: int
     rest_s: float
+    cue: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class StepSection(StrictModel):
     hold_s: float | None = Field(None, ge=0, le=600,
                                  description="overrides the exercise's hold")
     rest_s: float = Field(30.0, ge=0, le=600, description="rest after each set")
+    cue: Text = Field("", max_length=500, description="what to do in this step")
 
     @model_validator(mode="after")
     def _one_source(self) -> StepSection:
@@ -81,7 +87,7 @@ def _step(spec: StepSection, folder: Path) -> Step:
                 else load_exercise_file(folder / str(spec.file)))
     if spec.hold_s is not None:
         exercise = replace(exercise, hold_s=spec.hold_s)
-    return Step(exercise, spec.sets, spec.reps, spec.rest_s)
+    return Step(exercise, spec.sets, spec.reps, spec.rest_s, spec.cue or exercise.cue)
 
 
 def load_program(path: str | Path) -> Program:
@@ -93,6 +99,19 @@ def load_program(path: str | Path) -> Program:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: {exc}") from exc
     return parse_program(data, path.parent, str(path))
+
+
+def builtin_program_names() -> list[str]:
+    folder = resources.files("posture.analysis") / "programs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_program(name: str) -> Program:
+    if name not in builtin_program_names():
+        raise UsageError(f"unknown program {name!r}; built in: "
+                         f"{', '.join(builtin_program_names())}")
+    text = (resources.files("posture.analysis") / "programs" / f"{name}.toml").read_text("utf-8")
+    return parse_program(tomllib.loads(text), Path("."), f"built-in program {name}")
 
 
 def parse_program(data: object, folder: Path, where: str = "program") -> Program:

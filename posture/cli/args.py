@@ -24,7 +24,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> No
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--exercise", metavar="NAME", help="an exercise session: count reps")
     chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml")
-    chosen.add_argument("--program", type=Path, metavar="FILE.toml")
+    chosen.add_argument("--program", type=Path, metavar="FILE.toml|NAME",
+                        help="a program file or a built-in routine (see `posture exercises`)")
     parser.add_argument("--config", type=Path, metavar="FILE.toml",
                         help="config file (default: the user config directory's)")
     parser.add_argument("--no-history", action="store_true", help="do not write history")
@@ -62,8 +63,9 @@ def add_exercise_arguments(parser: argparse.ArgumentParser) -> None:
                         help="count repetitions of a built-in exercise (see `posture exercises`)")
     chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
                         help="count repetitions of an exercise defined in a TOML file")
-    chosen.add_argument("--program", type=Path, metavar="FILE.toml",
-                        help="follow a prescribed program and report adherence")
+    chosen.add_argument("--program", type=Path, metavar="FILE.toml|NAME",
+                        help="follow a prescribed program (a file, or a built-in routine: see "
+                             "`posture exercises`) and report adherence")
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -75,12 +77,15 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 def exercise_options(args: argparse.Namespace) -> dict[str, Any]:
     """The exercise or program asked for with --exercise, --exercise-file or --program."""
     from posture.analysis.exercise import builtin_exercise, load_exercise_file
-    from posture.analysis.program import load_program
+    from posture.analysis.program import builtin_program, builtin_program_names, load_program
 
     if args.exercise:
         return {"exercise": builtin_exercise(args.exercise)}
     if args.exercise_file:
         return {"exercise": load_exercise_file(args.exercise_file)}
     if args.program:
+        name = str(args.program)
+        if not args.program.exists() and name in builtin_program_names():
+            return {"program": builtin_program(name)}
         return {"program": load_program(args.program)}
     return {}

@@ -145,10 +145,16 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
     from posture.analysis.exercise import builtin_exercise, builtin_names
+    from posture.analysis.program import builtin_program, builtin_program_names
 
     for name in builtin_names():
         ex = builtin_exercise(name)
         print(f"{name:<26} {ex.kind:<5} {ex.view:<5} {ex.title}")
+    print("\nroutines (--program NAME):")
+    for name in builtin_program_names():
+        program = builtin_program(name)
+        steps = ", ".join(f"{s.exercise.name} {s.sets}x{s.reps}" for s in program.steps)
+        print(f"{name:<26} {program.title}: {steps}")
     return 0
 
 
@@ -208,7 +214,9 @@ def _report_lines(data: dict[str, Any]) -> list[str]:
               f"{e['hold_s']} s held" for e in ex["by_exercise"]]
     if ex["faults"]:
         lines.append("  form faults: " + ", ".join(f"{k} x{v}" for k, v in ex["faults"].items()))
-    return lines
+    from posture.care import care_lines
+
+    return [*lines, "", *care_lines()]
 
 
 def _cmd_config(args: argparse.Namespace) -> int:

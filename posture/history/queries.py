@@ -14,6 +14,8 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from posture.care import care_json
+
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 
@@ -130,7 +132,7 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
             "exercise": {"sessions": sessions, "by_exercise": sorted(
                 per_exercise.values(), key=lambda e: e["exercise"]),
                 "faults": dict(faults.most_common()), "programs": programs},
-            "daily": trend["days"]}
+            "daily": trend["days"], "when_to_seek_care": care_json()}
 
 
 CSV_COLUMNS = ("date", "slouched_share", "reclined_share", "judged_h", "sitting_h", "neck_deg",

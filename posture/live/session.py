@@ -268,7 +268,9 @@ class PostureSession:
         if self.runner is not None:
             step = self.runner.step
             status["program"] = {"name": self.runner.program.name,
+                                 "title": self.runner.program.title,
                                  "exercise": step.exercise.name if step else None,
+                                 "cue": step.cue if step else "",
                                  "set": self.runner.set_number,
                                  "finished": self.runner.finished}
         with self._lock:

@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
+from posture.analysis.program import builtin_program, builtin_program_names
+from posture.care import care_json
 from posture.config import SECTIONS, config_path, documentation, load_config, read_file
 from posture.errors import UsageError
 from posture.history import queries
@@ -93,7 +95,8 @@ class ExerciseStart(Body):
 
 class ProgramStart(Body):
     program: str = Field(max_length=40, pattern=NAME_PATTERN,
-                         description="a program file name in the programs folder")
+                         description="a program file name in the programs folder, or a "
+                                     "built-in routine")
 
 
 class PauseRequest(Body):
@@ -211,7 +214,15 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
                           "hold_s": ex.hold_s, "cue": ex.cue})
         programs = sorted(p.stem for p in programs_dir.glob("*.toml")) if (
             programs_dir and programs_dir.is_dir()) else []
-        return {"exercises": items, "programs": programs}
+        routines = []
+        for name in builtin_program_names():
+            program = builtin_program(name)
+            routines.append({"name": name, "title": program.title, "steps": [
+                {"exercise": st.exercise.name, "title": st.exercise.title, "sets": st.sets,
+                 "reps": st.reps, "hold_s": st.exercise.hold_s, "cue": st.cue}
+                for st in program.steps]})
+        return {"exercises": items, "programs": programs, "routines": routines,
+                "when_to_seek_care": care_json()}
 
     @router.post("/session", summary="Start an exercise session (ends any under way)")
     def start(body: ExerciseStart | ProgramStart) -> Any:
@@ -222,9 +233,12 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         from posture.analysis.program import load_program
 
         name = body.program
-        if programs_dir is None or not (programs_dir / f"{name}.toml").is_file():
+        if programs_dir is not None and (programs_dir / f"{name}.toml").is_file():
+            monitor.request("exercise", program=load_program(programs_dir / f"{name}.toml"))
+        elif name in builtin_program_names():
+            monitor.request("exercise", program=builtin_program(name))
+        else:
             return JSONResponse({"detail": f"no program named {name!r}"}, 404)
-        monitor.request("exercise", program=load_program(programs_dir / f"{name}.toml"))
         return {"started": name}
 
     @router.delete("/session", summary="End the exercise session")

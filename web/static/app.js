@@ -27,14 +27,32 @@ function el(tag, text, cls) {
 async function api(path, options = {}) {
   const init = {headers: {"content-type": "application/json"}, ...options};
   if (init.body && typeof init.body !== "string") init.body = JSON.stringify(init.body);
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    showError(error);
+    throw error;
+  }
   const data = response.headers.get("content-type")?.includes("json")
     ? await response.json() : await response.text();
   if (!response.ok) {
     const detail = data && data.detail ? data.detail : response.statusText;
-    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    showError(error);
+    throw error;
   }
+  showError(null);
   return data;
+}
+
+// The warning signs that mean stop and see a clinician (from the server, one source).
+function showCare(care) {
+  if (!care || !$("care")) return;
+  $("care-title").textContent = care.title;
+  $("care-intro").textContent = care.intro;
+  $("care-signs").replaceChildren(...care.signs.map((sign) => el("li", sign)));
+  $("care-note").textContent = care.note;
 }
 
 function renderNav(page) {
@@ -71,26 +89,49 @@ function connectLive(onMessage) {
   open();
 }
 
-function drawSkeleton(canvas, landmarks) {
+// The body fills the canvas whatever the frame's aspect ratio: landmarks are placed in the
+// frame's own pixels, then the body's bounding box (with a margin) is scaled uniformly and
+// centred, so nothing is cut off and nothing is stretched.
+function drawSkeleton(canvas, landmarks, frame) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   if (!landmarks) {
-    ctx.fillStyle = "#888";
+    ctx.fillStyle = "#555";
     ctx.fillText("nobody in view", 10, 20);
     return;
   }
-  const w = canvas.width, h = canvas.height;
-  ctx.strokeStyle = "#2e9d5b"; ctx.lineWidth = 3; ctx.beginPath();
+  const [fw, fh] = frame && frame[0] > 0 && frame[1] > 0 ? frame : [canvas.width, canvas.height];
+  const pts = landmarks.map(([x, y]) => [x * fw, y * fh]);
+  const body = pts.slice(0, 29);
+  const xs = body.map((p) => p[0]), ys = body.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const margin = 0.08 * Math.max(x1 - x0, y1 - y0, 1);
+  const scale = Math.min(canvas.width / (x1 - x0 + 2 * margin), canvas.height / (y1 - y0 + 2 * margin));
+  const ox = (canvas.width - (x1 - x0) * scale) / 2 - x0 * scale;
+  const oy = (canvas.height - (y1 - y0) * scale) / 2 - y0 * scale;
+  const at = (i) => [pts[i][0] * scale + ox, pts[i][1] * scale + oy];
+  ctx.strokeStyle = "#2e7d4f"; ctx.lineWidth = 3; ctx.beginPath();
   for (const [a, b] of BONES) {
-    ctx.moveTo(landmarks[a][0] * w, landmarks[a][1] * h);
-    ctx.lineTo(landmarks[b][0] * w, landmarks[b][1] * h);
+    ctx.moveTo(...at(a));
+    ctx.lineTo(...at(b));
   }
   ctx.stroke();
   ctx.fillStyle = "#1d3557";
-  for (const [x, y] of landmarks.slice(0, 29)) {
-    ctx.beginPath(); ctx.arc(x * w, y * h, 3, 0, 2 * Math.PI); ctx.fill();
+  for (let i = 0; i < body.length; i++) {
+    const [x, y] = at(i);
+    ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
   }
   canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+  // For tests and assistive tools: where the body landed, as a share of the canvas.
+  const [bx0, by0] = [x0 * scale + ox, y0 * scale + oy], [bx1, by1] = [x1 * scale + ox, y1 * scale + oy];
+  canvas.dataset.bounds = [bx0 / canvas.width, by0 / canvas.height, bx1 / canvas.width, by1 / canvas.height]
+    .map((v) => v.toFixed(3)).join(",");
+}
+
+// A failed API call is shown, never swallowed.
+function showError(error) {
+  const box = $("api-error");
+  if (box) box.textContent = error ? `Could not reach posture: ${error.message || error}` : "";
 }
 
 function addEvent(list, text) {
@@ -164,7 +205,7 @@ function initNow() {
   const canvas = $("skeleton"), events = $("events");
   registry().then(() => api("/api/status")).then(showStatus);
   connectLive((m) => {
-    if (m.kind === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks); }
+    if (m.kind === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame); }
     else if (m.kind === "posture_changed") addEvent(events, `posture ${m.state}`);
     else if (m.kind === "alert") addEvent(events, `${m.title}: ${m.message}`);
     else if (m.kind === "camera_state_changed") addEvent(events, `camera ${m.state}`);
@@ -197,11 +238,24 @@ async function initExercise() {
     const option = el("option", `${ex.title} (${ex.view})`); option.value = `exercise:${ex.name}`;
     option.dataset.cue = ex.cue; choice.append(option);
   }
+  const routines = new Map(data.routines.map((r) => [r.name, r]));
+  for (const routine of data.routines) {
+    const option = el("option", `Routine: ${routine.title}`); option.value = `program:${routine.name}`;
+    choice.append(option);
+  }
   for (const name of data.programs) {
+    if (routines.has(name)) continue;  // a saved program of the same name is the one started
     const option = el("option", `Program: ${name}`); option.value = `program:${name}`; choice.append(option);
   }
-  choice.onchange = () => { $("exercise-cue").textContent = choice.selectedOptions[0].dataset.cue || ""; };
+  showCare(data.when_to_seek_care);
+  choice.onchange = () => {
+    $("exercise-cue").textContent = choice.selectedOptions[0].dataset.cue || "";
+    const routine = routines.get(choice.value.split(":")[1]);
+    $("routine-steps").replaceChildren(...(routine ? routine.steps : []).map((step) => el("li",
+      `${step.title}: ${step.sets} × ${step.reps}${step.hold_s ? `, hold ${step.hold_s} s` : ""} · ${step.cue}`)));
+  };
   choice.onchange();
+  let lastStep = "";
   $("start").onclick = async () => {
     const [kind, name] = choice.value.split(":");
     await api("/api/session", {method: "POST", body: {[kind]: name}});
@@ -212,10 +266,16 @@ async function initExercise() {
   const canvas = $("skeleton");
   connectLive((m) => {
     if (m.kind === "sample") {
-      if ("landmarks" in m) drawSkeleton(canvas, m.landmarks);
+      if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame);
       const ex = m.exercise;
       if (ex) { $("reps").textContent = ex.reps; $("partial").textContent = ex.partial_reps; $("phase").textContent = ex.phase; }
       $("program").textContent = m.program ? `${m.program.exercise || "done"} · set ${m.program.set}` : "";
+      const step = m.program ? `${m.program.exercise}:${m.program.cue}` : "";
+      if (step !== lastStep) {
+        lastStep = step;
+        $("step-cue").textContent = m.program && m.program.exercise ? m.program.cue : "";
+        if (m.program && m.program.cue) speak(m.program.cue);
+      }
     } else if (m.kind === "hold_progress") {
       $("hold").textContent = `${Math.max(0, m.target_s - m.held_s).toFixed(0)} s`;
     } else if (m.kind === "form_fault") {
@@ -358,6 +418,7 @@ async function loadReport(days) {
   rows($("report-exercises"), r.exercise.by_exercise, (e) => [e.exercise, e.reps, e.partial_reps, e.hold_s]);
   $("report-faults").replaceChildren(...Object.entries(r.exercise.faults).map(([f, n]) => el("li", `${f.replaceAll("_", " ")}: ${n}`)));
   $("report-programs").replaceChildren(...r.exercise.programs.map((g) => el("li", `${fmtTime(g.started_ms)} ${g.program}: ${g.completion === null ? "–" : Math.round(100 * g.completion) + "%"} done`)));
+  showCare(r.when_to_seek_care);
   rows($("report-daily"), r.daily, (d) => [d.date, d.slouched_share === null ? "–" : `${(100 * d.slouched_share).toFixed(0)}%`, d.judged_h, d.sitting_h, d.neck_deg ?? "–", d.slouch_alerts, d.reps]);
 }
 
