@@ -281,3 +281,59 @@ def test_remote_mode_answers_to_its_own_names_only(tmp_path):
             assert response.status_code == 200, host
         assert c.get("/api/status", headers={"host": f"evil.example:{PORT}", **AUTH}
                      ).status_code == 400
+
+
+def test_routines_are_listed_and_started_with_step_cues(client, setup):
+    _, monitor, *_ = setup
+    data = client.get("/api/exercises").json()
+    routines = {r["name"]: r for r in data["routines"]}
+    assert set(routines) == {"micro_movements", "neck_down_stretches", "desk_break"}
+    assert all(step["cue"] for r in routines.values() for step in r["steps"])
+    assert len(data["when_to_seek_care"]["signs"]) == 5
+    assert client.post("/api/session", json={"program": "desk_break"},
+                       headers=ORIGIN).json() == {"started": "desk_break"}
+    monitor.process(side_pose(18, 3, 95, t_ms=0))
+    assert monitor.status()["program"]["cue"].startswith("Stand up and move")
+    assert client.post("/api/session", json={"program": "nope"},
+                       headers=ORIGIN).status_code == 404
+
+
+def test_test_notification_goes_out_and_browser_notifications_pause_desktop(client, setup):
+    from posture.analysis.events import Alert
+    from posture.config import AlertsConfig
+    from posture.live.notify import Notifier
+
+    _, monitor, *_ = setup
+    notifier = Notifier(AlertsConfig(desktop=True), browser_shows=monitor.browser_notifications_on)
+    desktop = []
+    notifier._desktop = desktop.append  # type: ignore[method-assign]
+    monitor.sinks.append(notifier)
+    assert client.post("/api/notifications/test", headers=ORIGIN).json() == {"sent": True}
+    monitor.process(side_pose(18, 3, 95, t_ms=0))
+    assert [a.alert for a in notifier.delivered] == ["test"]
+    time.sleep(0.2)
+    assert len(desktop) == 1  # no dashboard showing browser notifications: desktop
+    assert client.post("/api/notifications/browser", json={"active": True},
+                       headers=ORIGIN).json() == {"active": True}
+    notifier.deliver(Alert(1, "slouch", "Sit up", "neck forward"))
+    time.sleep(0.2)
+    assert len(desktop) == 1 and len(notifier.delivered) == 2  # terminal only
+    client.post("/api/notifications/browser", json={"active": False}, headers=ORIGIN)
+    assert not monitor.browser_notifications_on()
+    assert client.post("/api/notifications/browser", json={"active": "yes"},
+                       headers=ORIGIN).status_code == 422
+
+
+def test_today_endpoint(client, setup, monkeypatch):
+    from history_seed import seed_week
+
+    from posture.history import insights
+
+    monkeypatch.setattr(insights, "local_offset_ms", lambda: 0)  # the seeded days are UTC
+    _, _, _, history, _ = setup
+    seed_week(history, int(time.time() * 1000) + 86_400_000, days=1)  # today's 9-11, 14-17
+    today = client.get("/api/today").json()
+    assert set(today) == {"date", "minutes", "longest_slouch_min", "breaks", "reps", "program"}
+    assert today["minutes"] == {"upright": 216.0, "slouched": 84.0, "reclined": 0.0,
+                                "away": 0.0}
+    assert today["longest_slouch_min"] == 4.0 and today["breaks"]["due"] == 6

@@ -2,6 +2,7 @@
 `posture run --source <trace>`: live view, calibration, an exercise session counting reps on
 screen, trend charts, report and settings. Screenshots go to test-artifacts/."""
 
+import json
 import os
 import re
 import socket
@@ -11,6 +12,7 @@ import time
 
 import pytest
 from conftest import REPO
+from history_seed import seed_week
 from playwright.sync_api import expect
 from test_exercise import sequence
 
@@ -29,22 +31,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def seed_history(path):
-    """A week of earlier days, as a user with some history would have."""
-    from posture.history.store import HOUR_UPSERT, MINUTE_UPSERT, connect
-
-    conn = connect(path)
-    now = int(time.time() * 1000)
-    with conn:
-        for day in range(1, 7):
-            for m in range(0, 240, 5):
-                minute = (now - day * 86_400_000) // 60_000 * 60_000 + m * 60_000
-                values = (60 - 3 * day, 3 * day, 0, 0, 60, 10 * (15 + day), 10, 0, 0, 0)
-                conn.execute(MINUTE_UPSERT, (minute, *values))
-                conn.execute(HOUR_UPSERT, (minute // 3_600_000 * 3_600_000, *values))
-    conn.close()
-
-
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory, sitting):
     if not os.path.exists(CHROMIUM):
@@ -56,7 +42,7 @@ def dashboard(tmp_path_factory, sitting):
     with TraceWriter(trace, TraceHeader("browser test", 15.0, *sitting.image_size)) as w:
         for pose in sequence(sitting, plan, seed=9):
             w.write(pose)
-    seed_history(tmp / "history.sqlite3")
+    seed_week(tmp / "history.sqlite3", int(time.time() * 1000), days=6)
     yield from serve(trace, tmp)
 
 
@@ -64,7 +50,7 @@ def serve(trace, tmp):
     """`posture run --source trace` with its dashboard; yields the token link."""
     port = free_port()
     env = {**os.environ, "POSTURE_DATA_DIR": str(tmp), "POSTURE_CONFIG": str(tmp / "c.toml"),
-           "POSTURE_HISTORY_PATH": str(tmp / "history.sqlite3")}
+           "POSTURE_HISTORY_PATH": str(tmp / "history.sqlite3"), "TZ": "UTC"}
     proc = subprocess.Popen([sys.executable, "-m", "posture", "run", "--source", str(trace),
                              "--speed", "2", "--no-browser", "--port", str(port),
                              "--keep-open"], stderr=subprocess.PIPE, text=True, env=env,
@@ -198,6 +184,177 @@ def test_api_docs_work_offline_under_the_csp(page):
 
 
 # --- a front-view webcam, then leaning back in side view, from real photos ----------------
+
+# --- coaching: setup, today at a glance, insights, routines, notifications, accessibility ----
+
+# Records what the page hands to the Web Notifications API (headless Chromium shows nothing).
+RECORD_NOTIFICATIONS = """
+window.__shown = [];
+const Real = window.Notification;
+class Recording extends Real {
+  constructor(title, options) { super(title, options); window.__shown.push(title); }
+}
+window.Notification = Recording;
+"""
+
+
+def new_page(browser, url, permissions=()):
+    context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                  permissions=list(permissions))
+    context.add_init_script(RECORD_NOTIFICATIONS)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    return context, page
+
+
+def test_first_run_setup_walks_a_new_user_through(dashboard, browser):
+    """Camera check, the detected view and what it can judge, calibration with its result, a
+    test notification that arrives as a browser notification; then gone until asked for."""
+    context, page = new_page(browser, dashboard, ["notifications"])
+    try:
+        expect(page.locator("#setup")).to_be_visible()
+        expect(page.locator("#setup-camera-state")).to_contain_text("working")
+        expect(page.locator("#setup-view-text")).to_contain_text("side view")
+        page.click("#setup-calibrate-button")
+        expect(page.locator("#setup-calibrate-result")).to_contain_text("done: side view")
+        expect(page.locator("#setup-view-text")).to_contain_text("It can judge")
+        page.click("#setup-notify-button")
+        expect(page.locator("#setup-notify-result")).to_contain_text("browser notification")
+        page.wait_for_function("window.__shown.includes('posture: test notification')")
+        expect(page.locator("#events")).to_contain_text("(browser notification)")
+        page.screenshot(path=str(SHOTS / "setup.png"), full_page=True)
+        page.click("#setup-done")
+        expect(page.locator("#setup")).to_be_hidden()
+        page.reload()
+        expect(page.locator("#state")).not_to_have_text("…")
+        assert page.locator("#setup").is_hidden()
+        page.goto(dashboard.split("?")[0].rsplit("/", 1)[0] + "/settings")
+        page.click("#rerun-setup")
+        expect(page.locator("#setup")).to_be_visible()
+    finally:
+        context.close()
+
+
+# The browser's own permission prompt cannot be driven headless: this stands in for it,
+# starting undecided ("default") and granting when asked.
+PROMPTING_NOTIFICATIONS = """
+window.__asked = 0; window.__shown = [];
+let decision = "default";
+window.Notification = class {
+  constructor(title) { window.__shown.push(title); }
+  static get permission() { return decision; }
+  static async requestPermission() { window.__asked += 1; decision = "granted"; return decision; }
+};
+"""
+
+
+def test_notification_permission_is_asked_once_with_its_reason(dashboard, browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(PROMPTING_NOTIFICATIONS)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(dashboard)
+        expect(page.locator("#notify-ask")).to_be_visible()
+        assert "over other windows" in page.locator("#notify-ask").inner_text()
+        assert page.evaluate("window.__asked") == 0  # never asked on page load
+        page.click("#notify-allow")
+        expect(page.locator("#notify-state")).to_have_attribute("data-permission", "granted")
+        assert page.evaluate("window.__asked") == 1
+        expect(page.locator("#notify-ask")).to_be_hidden()
+        expect(page.locator("#notify-state")).to_contain_text("on while this page is open")
+        page.click("#setup-notify-button")
+        page.wait_for_function("window.__shown.includes('posture: test notification')")
+        assert page.evaluate("window.__asked") == 1  # granted: not asked again
+    finally:
+        context.close()
+
+
+def test_today_strip_chart_and_skeleton(page):
+    page.goto("/".join(page.url.split("/")[:3]) + "/")
+    expect(page.locator("#today")).to_have_attribute("data-loaded", "1")
+    labels = page.locator("#today dt").all_inner_texts()
+    assert labels == ["Upright", "Slouched", "Reclined", "Away", "Longest slouch", "Breaks",
+                      "Exercise reps"]
+    assert "breaks taken" in page.locator("#today-summary").inner_text()
+    strip = page.locator("#strip")
+    expect(strip).to_have_attribute("data-points", re.compile(r"^([5-9]|\d{2,})$"))
+    limits = json.loads(strip.get_attribute("data-limits"))
+    assert set(limits) == {"neck_deg", "thoracic_deg"}  # side view: the bands are drawn
+    expect(page.locator("#strip-summary")).to_contain_text("Last 10 minutes: neck")
+    assert "a slouch builds above" in page.locator("#strip-summary").inner_text()
+    # The whole body is inside the skeleton canvas, and fills most of it one way.
+    bounds = [float(v) for v in page.locator("#skeleton").get_attribute("data-bounds").split(",")]
+    assert all(-0.001 <= v <= 1.001 for v in bounds), bounds
+    assert max(bounds[2] - bounds[0], bounds[3] - bounds[1]) > 0.8, bounds
+    page.screenshot(path=str(SHOTS / "today.png"), full_page=True)
+
+
+def test_report_shows_insights_with_their_evidence(page):
+    page.goto("/".join(page.url.split("/")[:3]) + "/report")
+    looking = page.locator(".insight[data-kind='looking_down']")
+    expect(looking).to_be_visible()
+    assert "Raise the screen" in looking.inner_text()
+    assert re.search(r"Evidence: \d of \d days .*on \d{4}-\d\d-\d\d", looking.inner_text())
+    expect(page.locator(".insight[data-kind='late_day_slouch']")).to_contain_text("afternoon")
+    expect(page.locator(".insight[data-kind='breaks_skipped']")).to_be_visible()
+    expect(page.locator("#care-signs li")).to_have_count(5)
+    page.screenshot(path=str(SHOTS / "insights.png"), full_page=True)
+
+
+def test_routine_assigned_from_the_exercise_page_shows_each_step_cue(page):
+    page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
+    expect(page.locator("#care-signs li")).to_have_count(5)
+    page.select_option("#choice", "program:desk_break")
+    expect(page.locator("#routine-steps li")).to_have_count(3)
+    page.click("#start")
+    expect(page.locator("#step-cue")).to_contain_text("Stand up and move")
+    page.screenshot(path=str(SHOTS / "routine.png"), full_page=True)
+    page.click("#stop")
+
+
+def test_every_control_works_from_the_keyboard(page):
+    page.goto("/".join(page.url.split("/")[:3]) + "/")
+    expect(page.locator("#state")).not_to_have_text("…")
+    reached = set()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id"
+                                  " || document.activeElement.textContent"))
+        if "calibrate" in reached:
+            break
+    assert "calibrate" in reached, reached
+    page.focus("#calibrate")
+    page.keyboard.press("Enter")
+    expect(page.locator("#calibrated")).to_have_text(re.compile("calibrat"))
+    buttons = page.evaluate("[...document.querySelectorAll('button, a, select, input')]"
+                            ".filter(e => e.offsetParent !== null && e.tabIndex < 0).length")
+    assert buttons == 0
+
+
+@pytest.mark.parametrize("path", ["/", "/exercise", "/report", "/trends"])
+def test_pages_pass_axe_contrast_and_aria_checks(page, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto("/".join(page.url.split("/")[:3]) + path)
+    page.wait_for_timeout(1500)
+    results = Axe().run(page, options={"runOnly": ["color-contrast", "aria-allowed-attr",
+                                                   "aria-valid-attr-value", "button-name",
+                                                   "label", "image-alt", "link-name"]})
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:3])
+                  for v in results.response["violations"]]
+    assert not violations, violations
+
+
+def test_failed_api_call_shows_an_error(page):
+    page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
+    page.route("**/api/session", lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"detail": "monitor stopped"}'))
+    page.click("#start")
+    expect(page.locator("#api-error")).to_contain_text("monitor stopped")
+    page.unroute("**/api/session")
+
 
 @pytest.fixture(scope="module")
 def front_then_reclined(tmp_path_factory, data_dir, model_path):

@@ -189,6 +189,24 @@ def _rules(view: View | None, baseline: Baseline | None) -> tuple[_Rule, ...] | 
     return None
 
 
+def angle_limits(view: View | None, baseline: Baseline | None,
+                 config: SlouchConfig) -> dict[str, float]:
+    """The neck and trunk angles past which a side view starts a slouch (the onset
+    thresholds: absolute, or the user's upright baseline plus the allowed change). Empty
+    outside a side view, where posture is not judged on these angles."""
+    if view is not View.SIDE:
+        return {}
+    if baseline is not None and baseline.view is View.SIDE:
+        out = {}
+        for name, pair in (("neck_deg", config.rel_neck_deg),
+                           ("thoracic_deg", config.rel_trunk_deg)):
+            base = baseline.values.get(name)
+            if base is not None:
+                out[name] = round(base + pair[0], 1)
+        return out
+    return {"neck_deg": config.neck_deg[0], "thoracic_deg": config.trunk_deg[0]}
+
+
 def judge(metrics: Metrics, baseline: Baseline | None, config: SlouchConfig,
           active: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
     """The reasons on in this frame (empty: upright), or None when it cannot be judged.

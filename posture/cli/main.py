@@ -191,7 +191,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"no history yet at {path}: run `posture run` first")
     conn = read_only(path)
     try:
-        data = queries.report(conn, args.days)
+        data = queries.report(conn, args.days, break_min=config.breaks.break_min)
     finally:
         conn.close()
     if args.json:
@@ -216,6 +216,12 @@ def _report_lines(data: dict[str, Any]) -> list[str]:
         lines.append("  form faults: " + ", ".join(f"{k} x{v}" for k, v in ex["faults"].items()))
     from posture.care import care_lines
 
+    lines += ["", "What the last week shows" + ("" if data["insights"] else
+              ": nothing to advise yet (insights need 3 days with 30 min of monitoring)")]
+    for item in data["insights"]:
+        lines += [f"  {item['title']}: {item['evidence']['summary']}",
+                  "    on " + ", ".join(d["date"] for d in item["evidence"]["days"]),
+                  f"    advice: {item['advice']}"]
     return [*lines, "", *care_lines()]
 
 

@@ -71,11 +71,13 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
     if config.history.enabled and not args.no_history:
         store = Store(history, config.history.retention_days)
     hub = LiveHub()
-    sinks: list[Sink] = [TerminalSink(), Notifier(config.alerts), hub]
+    notifier = Notifier(config.alerts)
+    sinks: list[Sink] = [TerminalSink(), notifier, hub]
     if store is not None:
         sinks.append(StoreSink(store, config.history.sample_interval_s))
     session = PostureSession(config, baseline=baseline, sinks=sinks,
                              profile_path=default_profile_path(), **exercise_options(args))
+    notifier.browser_shows = session.browser_notifications_on
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}

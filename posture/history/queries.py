@@ -97,8 +97,11 @@ def history(conn: sqlite3.Connection, limit: int = 50) -> dict[str, Any]:
 
 
 def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
-           offset_ms: int | None = None) -> dict[str, Any]:
-    """Adherence and posture for a therapist: totals, faults, programs, the daily trend."""
+           offset_ms: int | None = None, break_min: float = 2.0) -> dict[str, Any]:
+    """Adherence and posture for a therapist: totals, faults, programs, the daily trend, and
+    the patterns of the last week turned into advice (see insights.py)."""
+    from posture.history.insights import weekly_insights
+
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     offset_ms = local_offset_ms() if offset_ms is None else offset_ms
     trend = trends(conn, days, now_ms, offset_ms)
@@ -132,7 +135,9 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
             "exercise": {"sessions": sessions, "by_exercise": sorted(
                 per_exercise.values(), key=lambda e: e["exercise"]),
                 "faults": dict(faults.most_common()), "programs": programs},
-            "daily": trend["days"], "when_to_seek_care": care_json()}
+            "daily": trend["days"],
+            "insights": weekly_insights(conn, min(days, 7), now_ms, offset_ms, break_min),
+            "when_to_seek_care": care_json()}
 
 
 CSV_COLUMNS = ("date", "slouched_share", "reclined_share", "judged_h", "sitting_h", "neck_deg",

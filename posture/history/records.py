@@ -26,7 +26,7 @@ def event_rows(wall_ms: int, event: Event) -> list[Row]:
     if isinstance(event, PostureChanged):
         return [Row("INSERT INTO state_changes VALUES (?, ?, ?, ?)",
                     (wall_ms, event.state, event.previous, ",".join(event.reasons)))]
-    if isinstance(event, Alert):
+    if isinstance(event, Alert) and event.alert != "test":  # a test is not history
         return [Row("INSERT INTO alerts VALUES (?, ?, ?, ?, ?)",
                     (wall_ms, event.alert, event.title, event.message, ",".join(event.reasons)))]
     if isinstance(event, CameraStateChanged):

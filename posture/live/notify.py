@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from posture.analysis.events import Alert, Event
@@ -50,10 +51,14 @@ def _desktop_command(title: str, message: str) -> bool:
 class Notifier:
     """Sink for Alert events: a terminal line always, a desktop notification if enabled."""
 
-    def __init__(self, config: AlertsConfig, stream: TextIO | None = None) -> None:
+    def __init__(self, config: AlertsConfig, stream: TextIO | None = None,
+                 browser_shows: Callable[[], bool] = lambda: False) -> None:
         self.config = config
         self.stream = stream or sys.stderr
         self.delivered: list[Alert] = []
+        # True while an open dashboard shows alerts as browser notifications: the desktop
+        # notification would then be a duplicate (the terminal line always stays).
+        self.browser_shows = browser_shows
 
     def handle(self, event: Event, wall_ms: int) -> None:
         if isinstance(event, Alert):
@@ -66,7 +71,7 @@ class Notifier:
             time.time() if wall_ms is None else wall_ms / 1000))
         self.stream.write(f"{bell}[{stamp}] {alert.title}: {alert.message}\n")
         self.stream.flush()
-        if self.config.desktop:
+        if self.config.desktop and not self.browser_shows():
             threading.Thread(target=self._desktop, args=(alert,), daemon=True,
                              name="notify").start()
 

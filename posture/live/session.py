@@ -21,6 +21,7 @@ import numpy as np
 
 from posture.analysis.calibration import Baseline, Calibration, save_profile
 from posture.analysis.events import (
+    Alert,
     CalibrationFinished,
     CameraStateChanged,
     Event,
@@ -36,6 +37,7 @@ from posture.analysis.slouch import (
     PostureState,
     SlouchConfig,
     SlouchDetector,
+    angle_limits,
     posture_kind,
     verdict,
 )
@@ -82,6 +84,9 @@ class PostureSession:
         self._start_exercise(exercise, program, 0)
         self.paused = False
         self.preview_enabled = False
+        # Until when (time.monotonic()) an open dashboard shows alerts as browser
+        # notifications; it says so again every 30 s while it does.
+        self.browser_notifications_until = 0.0
         self._preview: bytes | None = None
         self.calibration: Calibration | None = None
         self._requests: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
@@ -124,6 +129,9 @@ class PostureSession:
         with self._lock:
             return dict(self._status)
 
+    def browser_notifications_on(self) -> bool:
+        return time.monotonic() < self.browser_notifications_until
+
     # --- the opt-in live preview: the newest frame as JPEG, in memory only -----------------
     def offer_frame(self, rgb: np.ndarray | None) -> None:
         if not self.preview_enabled or rgb is None:
@@ -141,7 +149,7 @@ class PostureSession:
     # --- requests from other threads (the dashboard), applied on the session's thread ------
     def request(self, action: str, **kwargs: Any) -> None:
         """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
-        pause(paused)."""
+        pause(paused), test_notification."""
         self._requests.put((action, kwargs))
 
     def apply_requests(self) -> None:
@@ -157,6 +165,9 @@ class PostureSession:
                 self.slouch_alerts.snooze(t)
             elif action == "pause":
                 self.paused = bool(kwargs["paused"])
+            elif action == "test_notification":
+                self._emit(t, [Alert(t, "test", "posture: test notification",
+                                     "Notifications work: this is how alerts will arrive.")])
             self._update_status_controls()
 
     def _start_exercise(self, exercise: Exercise | None, program: Program | None,
@@ -260,6 +271,7 @@ class PostureSession:
             "person": pose.person, "metrics": metrics.to_json(),
             "quality": metrics.quality, "posture": posture_kind(state, reasons),
             "judged_from": self.judged_from(metrics, state),
+            "limits": angle_limits(metrics.view, self.detector.baseline, self.slouch),
             "sitting_s": round(self.sitting.sitting_s(t), 1)}
         if self.counter is not None:
             status["exercise"] = {"name": self.counter.exercise.name, "reps": self.counter.reps,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -24,9 +25,16 @@ from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
 from posture.analysis.program import builtin_program, builtin_program_names
 from posture.care import care_json
-from posture.config import SECTIONS, config_path, documentation, load_config, read_file
+from posture.config import (
+    SECTIONS,
+    BreaksConfig,
+    config_path,
+    documentation,
+    load_config,
+    read_file,
+)
 from posture.errors import UsageError
-from posture.history import queries
+from posture.history import insights, queries
 from posture.history.store import read_only
 from posture.live.session import PostureSession
 from posture.schema import NAME_PATTERN, explain
@@ -93,6 +101,10 @@ class ExerciseStart(Body):
     exercise: ExerciseName = Field(description="a built-in exercise")
 
 
+class BrowserNotifications(Body):
+    active: bool = Field(description="browser notifications are allowed and shown")
+
+
 class ProgramStart(Body):
     program: str = Field(max_length=40, pattern=NAME_PATTERN,
                          description="a program file name in the programs folder, or a "
@@ -142,7 +154,7 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
                           methods=["GET"], include_in_schema=False)
     app.include_router(_status_router(monitor, hub))
     app.include_router(_control_router(monitor, programs_dir))
-    app.include_router(_history_router(history_path))
+    app.include_router(_history_router(history_path, monitor.config.breaks))
     app.include_router(_settings_router(settings_path or config_path()))
     return Guard(app, token, port, extra_hosts)
 
@@ -256,6 +268,18 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         monitor.request("pause", paused=body.paused)
         return {"paused": body.paused}
 
+    @router.post("/notifications/test", summary="Send a test notification (browser, desktop "
+                                                 "and terminal)")
+    def test_notification() -> dict[str, Any]:
+        monitor.request("test_notification")
+        return {"sent": True}
+
+    @router.post("/notifications/browser", summary="This dashboard shows alerts as browser "
+                 "notifications (say so every 30 s; desktop ones pause meanwhile)")
+    def browser_notifications(body: BrowserNotifications) -> dict[str, Any]:
+        monitor.browser_notifications_until = time.monotonic() + 90 if body.active else 0.0
+        return {"active": body.active}
+
     @router.post("/preview", summary="Turn the live camera preview on or off (memory only)")
     def preview(body: PreviewRequest) -> dict[str, Any]:
         monitor.preview_enabled = body.enabled
@@ -264,7 +288,7 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
     return router
 
 
-def _history_router(path: Path) -> APIRouter:
+def _history_router(path: Path, breaks: BreaksConfig) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["history"], responses=ERRORS)
 
     @contextlib.contextmanager
@@ -287,10 +311,18 @@ def _history_router(path: Path) -> APIRouter:
         with db() as conn:
             return queries.history(conn, limit)
 
-    @router.get("/report", summary="Adherence and posture report for a therapist")
+    @router.get("/report", summary="Adherence and posture report for a therapist, with the "
+                                    "last week's patterns turned into advice")
     def report(days: int = Query(30, ge=1, le=366)) -> dict[str, Any]:
         with db() as conn:
-            return queries.report(conn, days)
+            return queries.report(conn, days, break_min=breaks.break_min)
+
+    @router.get("/today", summary="Today at a glance: time per state, longest slouch, breaks, "
+                                   "reps")
+    def today() -> dict[str, Any]:
+        with db() as conn:
+            return insights.today(conn, sit_limit_min=breaks.sit_limit_min,
+                                  break_min=breaks.break_min)
 
     @router.get("/report.csv", summary="The report's daily table as CSV",
                 responses={200: {"content": {"text/csv": {}}, "description": "CSV"}},

@@ -80,7 +80,12 @@ function connectLive(onMessage) {
   const open = () => {
     const ws = new WebSocket(`${scheme}://${location.host}/api/live`);
     ws.onopen = () => { $("conn").textContent = "live"; $("conn").className = "conn on"; retry = 500; };
-    ws.onmessage = (m) => onMessage(JSON.parse(m.data));
+    ws.onmessage = (m) => {
+      const data = JSON.parse(m.data);
+      // Alerts also arrive as browser notifications on every page, once allowed.
+      if (data.kind === "alert") data.browser = browserNotify(data.title, data.message);
+      onMessage(data);
+    };
     ws.onclose = () => {
       $("conn").textContent = "reconnecting…"; $("conn").className = "conn";
       setTimeout(open, retry); retry = Math.min(retry * 2, 10000);
@@ -201,15 +206,176 @@ function showPlacement(advice) {
   fill("placement-tips", advice.tips, "Tip: ");
 }
 
+// --- today at a glance, the strip chart -----------------------------------------------------
+async function loadToday() {
+  const t = await api("/api/today");
+  const items = [["Upright", `${t.minutes.upright} min`], ["Slouched", `${t.minutes.slouched} min`],
+    ["Reclined", `${t.minutes.reclined} min`], ["Away", `${t.minutes.away} min`],
+    ["Longest slouch", `${t.longest_slouch_min} min`], ["Breaks", `${t.breaks.taken} of ${t.breaks.due} due`],
+    ["Exercise reps", t.program ? `${t.program.done} of ${t.program.reps} (${t.program.program})` : `${t.reps}`]];
+  $("today").replaceChildren(...items.map(([k, v]) => {
+    const box = el("div"); box.append(el("dt", k), el("dd", v)); return box;
+  }));
+  $("today").dataset.loaded = "1";
+  $("today-summary").textContent = `Today so far: upright ${t.minutes.upright} min, slouched ${t.minutes.slouched} min; `
+    + `${t.breaks.taken} breaks taken of ${t.breaks.due} due.`;
+}
+
+const STRIP_MS = 10 * 60_000;
+const strip = {points: [], limits: {}};
+const STRIP_SERIES = [["neck_deg", "neck", "#1d3557"], ["thoracic_deg", "trunk", "#2a7f62"]];
+
+function addStripSample(m) {
+  if (!m.metrics || m.t_ms === null || m.t_ms === undefined) return;
+  const now = Date.now();
+  strip.points.push({t: now, neck_deg: m.metrics.neck_deg, thoracic_deg: m.metrics.thoracic_deg});
+  while (strip.points.length && now - strip.points[0].t > STRIP_MS) strip.points.shift();
+  strip.limits = m.limits || {};
+}
+
+// Neck and trunk angle over the last ten minutes, the slouch limits as shaded bands above
+// which a slouch builds up, and the same in words for screen readers.
+function drawStrip() {
+  const canvas = $("strip"); if (!canvas) return;
+  const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, now = Date.now();
+  ctx.clearRect(0, 0, w, h);
+  const top = 60, y = (v) => h - 10 - (Math.max(-10, Math.min(top, v)) + 10) / (top + 10) * (h - 20);
+  const x = (t) => w - (now - t) / STRIP_MS * w;
+  for (const [key, , color] of STRIP_SERIES) {
+    const limit = strip.limits[key];
+    if (limit === undefined) continue;
+    ctx.fillStyle = color + "22"; ctx.fillRect(0, y(top), w, y(limit) - y(top));
+    ctx.strokeStyle = color; ctx.setLineDash([4, 4]); ctx.beginPath();
+    ctx.moveTo(0, y(limit)); ctx.lineTo(w, y(limit)); ctx.stroke(); ctx.setLineDash([]);
+  }
+  for (const [key, , color] of STRIP_SERIES) {
+    ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.beginPath();
+    let pen = false;
+    for (const p of strip.points) {
+      const v = p[key];
+      if (v === null || v === undefined) { pen = false; continue; }
+      if (pen) ctx.lineTo(x(p.t), y(v)); else ctx.moveTo(x(p.t), y(v));
+      pen = true;
+    }
+    ctx.stroke();
+  }
+  canvas.dataset.points = String(strip.points.length);
+  canvas.dataset.limits = JSON.stringify(strip.limits);
+  const parts = [];
+  for (const [key, name] of STRIP_SERIES) {
+    const values = strip.points.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
+    if (!values.length) continue;
+    const limit = strip.limits[key];
+    parts.push(`${name} ${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}°, now ${Math.round(values[values.length - 1])}°`
+      + (limit !== undefined ? ` (a slouch builds above ${limit}°)` : ""));
+  }
+  $("strip-summary").textContent = parts.length ? `Last 10 minutes: ${parts.join("; ")}.`
+    + (Object.keys(strip.limits).length ? "" : " Limits apply in a side view; from the front, posture is judged against your calibration.")
+    : "No angles measured in the last 10 minutes.";
+}
+
+// --- browser notifications: asked for once, with the reason, never on page load ----------
+function browserNotify(title, body) {
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification(title, {body, tag: "posture"});
+    return true;
+  }
+  return false;
+}
+
+function showNotifyState() {
+  if (!$("notify-state")) return;
+  if (!("Notification" in window)) { $("notify-state").textContent = "This browser cannot show notifications; alerts arrive on the desktop."; return; }
+  const p = Notification.permission;
+  $("notify-ask").classList.toggle("hidden", p !== "default");
+  $("notify-state").textContent = p === "granted" ? "Browser notifications on while this page is open."
+    : p === "denied" ? "Browser notifications are blocked; alerts arrive as desktop notifications." : "";
+  $("notify-state").dataset.permission = p;
+}
+
+// While a page shows browser notifications it tells the server so (desktop ones pause).
+function keepBrowserNotifications() {
+  const tell = () => {
+    if ("Notification" in window && Notification.permission === "granted") {
+      api("/api/notifications/browser", {method: "POST", body: {active: true}}).catch(() => {});
+    }
+  };
+  tell();
+  setInterval(tell, 30_000);
+}
+
+async function askNotifications() {
+  if (!("Notification" in window)) return "unsupported";
+  const result = await Notification.requestPermission();
+  showNotifyState();
+  if (result === "granted") api("/api/notifications/browser", {method: "POST", body: {active: true}}).catch(() => {});
+  return result;
+}
+
+// --- first-run setup -----------------------------------------------------------------------
+function showSetup(s) {
+  if ($("setup").classList.contains("hidden")) return;
+  const cam = s.camera || {};
+  $("setup-camera-state").textContent = cam.state === "streaming" ? `working (${cam.detail || "camera"})` : (cam.state || "checking…");
+  $("setup-camera").classList.toggle("done", cam.state === "streaming");
+  const advice = s.placement;
+  $("setup-view-text").textContent = advice
+    ? `${advice.view} view. It can judge: ${advice.can_judge.join(", ")}. ${advice.tips.join(" ")}`
+    : s.view ? `${s.view} view detected${s.view === "side" ? ": neck and trunk angles are measured directly" : ": posture is judged against your calibration"}.` : "waiting for a person…";
+  $("setup-view").classList.toggle("done", Boolean(s.view));
+}
+
+function initSetup(events) {
+  const wanted = new URLSearchParams(location.search).has("setup") || !localStorage.getItem("posture.setupDone");
+  $("setup").classList.toggle("hidden", !wanted);
+  $("setup-preview").onclick = async () => {
+    $("preview-toggle").checked = true;
+    await api("/api/preview", {method: "POST", body: {enabled: true}});
+    $("preview").classList.remove("hidden");
+  };
+  $("setup-calibrate-button").onclick = async () => {
+    await api("/api/calibrate", {method: "POST", body: {seconds: 5}});
+    $("setup-calibrate-result").textContent = "sit still… calibrating for 5 s";
+  };
+  $("setup-notify-button").onclick = async () => {
+    if ("Notification" in window && Notification.permission === "default") await askNotifications();
+    await api("/api/notifications/test", {method: "POST"});
+    $("setup-notify-result").textContent = "sent: it appears in the terminal, and as a "
+      + (("Notification" in window && Notification.permission === "granted") ? "browser" : "desktop") + " notification";
+    $("setup-notify").classList.add("done");
+  };
+  $("setup-done").onclick = () => {
+    localStorage.setItem("posture.setupDone", "1");
+    $("setup").classList.add("hidden");
+    addEvent(events, "setup done");
+    $("calibrate").focus();
+  };
+}
+
 function initNow() {
   const canvas = $("skeleton"), events = $("events");
-  registry().then(() => api("/api/status")).then(showStatus);
+  initSetup(events);
+  registry().then(() => api("/api/status")).then((s) => { showStatus(s); showSetup(s); });
+  loadToday().catch(() => {});
+  setInterval(() => loadToday().catch(() => {}), 60_000);
+  setInterval(drawStrip, 1000);
+  showNotifyState();
+  $("notify-allow").onclick = askNotifications;
   connectLive((m) => {
-    if (m.kind === "sample") { showStatus(m); if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame); }
+    if (m.kind === "sample") {
+      showStatus(m); showSetup(m); addStripSample(m);
+      if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame);
+    }
     else if (m.kind === "posture_changed") addEvent(events, `posture ${m.state}`);
-    else if (m.kind === "alert") addEvent(events, `${m.title}: ${m.message}`);
+    else if (m.kind === "alert") {
+      addEvent(events, `${m.title}: ${m.message}` + (m.browser ? " (browser notification)" : ""));
+    }
     else if (m.kind === "camera_state_changed") addEvent(events, `camera ${m.state}`);
-    else if (m.kind === "calibration_finished") addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
+    else if (m.kind === "calibration_finished") {
+      addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
+      $("setup-calibrate-result").textContent = m.ok ? `done: ${m.detail}` : `did not work: ${m.detail}; sit still, in view, and try again`;
+      $("setup-calibrate").classList.toggle("done", m.ok);
+    }
   });
   $("calibrate").onclick = async () => { await api("/api/calibrate", {method: "POST", body: {seconds: 5}}); $("calibrated").textContent = "calibrating…"; };
   $("snooze").onclick = async () => { await api("/api/snooze", {method: "POST"}); addEvent(events, "alerts snoozed"); };
@@ -319,6 +485,25 @@ async function loadTrends(days) {
     {label: "held s", backgroundColor: "#a8dadc", data: data.days.map((d) => d.hold_s)}]);
   chart("chart-hours", "bar", data.hours.map((h) => `${h.hour}h`), [{label: "% slouched",
     backgroundColor: "#e76f51", data: data.hours.map((h) => h.slouched_share === null ? null : 100 * h.slouched_share)}], 100);
+  // Each chart in words, for screen readers and a quick read.
+  const judged = data.days.filter((d) => d.judged_h > 0);
+  const pct = (v) => `${Math.round(100 * v)}%`;
+  const mean = (xs) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  const slouch = mean(judged.map((d) => d.slouched_share));
+  $("chart-slouch-summary").textContent = judged.length
+    ? `${judged.length} of ${days} days monitored; slouched ${pct(slouch)} of judged time on average.`
+    : `No monitored days in the last ${days} days.`;
+  const necks = judged.map((d) => d.neck_deg).filter((v) => v !== null);
+  $("chart-angles-summary").textContent = necks.length
+    ? `Mean neck angle ${Math.min(...necks).toFixed(0)}–${Math.max(...necks).toFixed(0)}° across the days.` : "No angles yet.";
+  const sitting = data.days.reduce((a, d) => a + d.sitting_h, 0);
+  const alerts = data.days.reduce((a, d) => a + d.slouch_alerts, 0);
+  const reminders = data.days.reduce((a, d) => a + d.break_reminders, 0);
+  $("chart-sitting-summary").textContent = `${sitting.toFixed(1)} h sitting, ${alerts} slouch alerts, ${reminders} break reminders.`;
+  const reps = data.days.reduce((a, d) => a + d.reps, 0);
+  $("chart-reps-summary").textContent = `${reps} valid reps over ${days} days.`;
+  const worst = data.hours.filter((h) => h.slouched_share !== null).sort((a, b) => b.slouched_share - a.slouched_share)[0];
+  $("chart-hours-summary").textContent = worst ? `Most slouching at ${worst.hour}:00 (${pct(worst.slouched_share)}).` : "No hourly data yet.";
 }
 
 function initTrends() {
@@ -419,6 +604,12 @@ async function loadReport(days) {
   $("report-faults").replaceChildren(...Object.entries(r.exercise.faults).map(([f, n]) => el("li", `${f.replaceAll("_", " ")}: ${n}`)));
   $("report-programs").replaceChildren(...r.exercise.programs.map((g) => el("li", `${fmtTime(g.started_ms)} ${g.program}: ${g.completion === null ? "–" : Math.round(100 * g.completion) + "%"} done`)));
   showCare(r.when_to_seek_care);
+  $("report-insights").replaceChildren(...(r.insights.length ? r.insights.map((i) => {
+    const box = el("section", null, "insight"); box.dataset.kind = i.kind;
+    box.append(el("h3", i.title), el("p", i.advice),
+      el("p", `Evidence: ${i.evidence.summary}; on ${i.evidence.days.map((d) => d.date).join(", ")}.`, "evidence"));
+    return box;
+  }) : [el("p", "Nothing to advise yet: insights need at least 3 days with 30 minutes of monitoring.", "muted")]));
   rows($("report-daily"), r.daily, (d) => [d.date, d.slouched_share === null ? "–" : `${(100 * d.slouched_share).toFixed(0)}%`, d.judged_h, d.sitting_h, d.neck_deg ?? "–", d.slouch_alerts, d.reps]);
 }
 
@@ -431,6 +622,7 @@ function initReport() {
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   renderNav(page);
+  keepBrowserNotifications();
   ({now: initNow, exercise: initExercise, trends: initTrends, history: initHistory,
     settings: initSettings, report: initReport})[page]();
 });
