@@ -337,3 +337,18 @@ def test_today_endpoint(client, setup, monkeypatch):
     assert today["minutes"] == {"upright": 216.0, "slouched": 84.0, "reclined": 0.0,
                                 "away": 0.0}
     assert today["longest_slouch_min"] == 4.0 and today["breaks"]["due"] == 6
+
+
+def test_recent_samples_for_the_strip_chart(client, setup):
+    _, _, _, history, _ = setup
+    now = int(time.time() * 1000)
+    conn = connect(history)
+    with conn:
+        for i in range(30):  # one every 30 s over the last 15 minutes
+            conn.execute("INSERT INTO samples VALUES (?, 'good', 'side', ?, 12.0, 95.0, NULL, '')",
+                         (now - (15 * 60 - 30 * i) * 1000, 18.0 + i))
+    conn.close()
+    samples = client.get("/api/recent?minutes=10").json()["samples"]
+    assert 19 <= len(samples) <= 21 and samples == sorted(samples, key=lambda s: s["t_ms"])
+    assert samples[-1]["neck_deg"] == 47.0 and samples[-1]["thoracic_deg"] == 12.0
+    assert client.get("/api/recent?minutes=0").status_code == 422

@@ -317,6 +317,15 @@ def _history_router(path: Path, breaks: BreaksConfig) -> APIRouter:
         with db() as conn:
             return queries.report(conn, days, break_min=breaks.break_min)
 
+    @router.get("/recent", summary="Stored samples of the last minutes: time, neck and "
+                                    "trunk angle (what the strip chart starts from)")
+    def recent(minutes: int = Query(10, ge=1, le=60)) -> dict[str, Any]:
+        since = int(time.time() * 1000) - minutes * 60_000
+        with db() as conn:
+            rows = conn.execute("SELECT t_ms, neck_deg, thoracic_deg FROM samples "
+                                "WHERE t_ms >= ? ORDER BY t_ms LIMIT 3600", (since,)).fetchall()
+        return {"samples": [{"t_ms": t, "neck_deg": n, "thoracic_deg": th} for t, n, th in rows]}
+
     @router.get("/today", summary="Today at a glance: time per state, longest slouch, breaks, "
                                    "reps")
     def today() -> dict[str, Any]:

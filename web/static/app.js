@@ -358,6 +358,12 @@ function initNow() {
   registry().then(() => api("/api/status")).then((s) => { showStatus(s); showSetup(s); });
   loadToday().catch(() => {});
   setInterval(() => loadToday().catch(() => {}), 60_000);
+  // The strip starts from the stored samples of the last 10 minutes, then runs live.
+  api("/api/recent?minutes=10").then((r) => {
+    const live = strip.points;
+    strip.points = r.samples.map((p) => ({t: p.t_ms, neck_deg: p.neck_deg, thoracic_deg: p.thoracic_deg}))
+      .filter((p) => !live.length || p.t < live[0].t).concat(live);
+  }).catch(() => {});
   setInterval(drawStrip, 1000);
   showNotifyState();
   $("notify-allow").onclick = askNotifications;
