@@ -143,7 +143,7 @@ def _zoom(rgb: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(rgb[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _talking(data_dir: Path, seconds: float, w: int, h: int, seed: int):
+def _talking(data_dir: Path, seconds: float, w: int, h: int, seed: int, fps: float):
     """Front-view frames moving between real webcam photos, with small camera shake."""
     photos = sorted((data_dir / "front_webcam" / "upright").glob("*.jpg"))[:8]
     photos += sorted((data_dir / "front_webcam" / "slouching").glob("*.jpg"))[:2]
@@ -151,9 +151,10 @@ def _talking(data_dir: Path, seconds: float, w: int, h: int, seed: int):
               for p in photos]
     rng = np.random.default_rng(seed)
     frame, current, left = 0, 0, 0
-    while frame < seconds * TALK_FPS:
+    while frame < seconds * fps:
         if left == 0:
-            current, left = int(rng.integers(len(images))), int(rng.integers(9, 22))
+            current = int(rng.integers(len(images)))
+            left = int(rng.integers(round(0.3 * fps), round(0.7 * fps) + 1))
         shift = np.float32([[1, 0, rng.normal(0, 1.5)], [0, 1, rng.normal(0, 1.5)]])
         yield cv2.warpAffine(images[current], shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
         frame, left = frame + 1, left - 1
@@ -171,21 +172,24 @@ def _clip_frames(video: Path):
         cap.release()
 
 
-def write_talk_through(path: Path, data_dir: Path) -> None:
+def write_talk_through(path: Path, data_dir: Path, fps: int = TALK_FPS) -> None:
     """Write the talk-through clip (labels: TALK_THROUGH_WINDOWS) from the real clip and
-    photos under data_dir (tests/data or ../shared/data)."""
+    photos under data_dir (tests/data or ../shared/data). fps below the clip's 30 keeps every
+    (30 / fps)-th frame: the same movements, sampled as a slower camera would."""
+    step = max(1, round(TALK_FPS / fps))
     side = list(_clip_frames(data_dir / "chin_tuck" / "tucks_dev1.mp4"))
     h, w = side[0].shape[:2]
     split, lead = round(TALK_SPLIT_S * TALK_FPS), round(TALK_LEAD_S * TALK_FPS)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), TALK_FPS, (w, h))
+    rate = TALK_FPS / step
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), rate, (w, h))
     try:
-        for rgb in _talking(data_dir, TALK_FRONT_S, w, h, seed=1):
+        for rgb in _talking(data_dir, TALK_FRONT_S, w, h, 1, rate):
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        for rgb in side[:split]:
+        for rgb in side[:split:step]:
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        for rgb in side[:lead] + side[split:]:
+        for rgb in side[:lead:step] + side[split::step]:
             writer.write(cv2.cvtColor(_zoom(rgb, TALK_ZOOM), cv2.COLOR_RGB2BGR))
-        for rgb in _talking(data_dir, TALK_END_S, w, h, seed=2):
+        for rgb in _talking(data_dir, TALK_END_S, w, h, 2, rate):
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     finally:
         writer.release()
