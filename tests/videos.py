@@ -174,7 +174,7 @@ def _clip_frames(video: Path):
 
 def write_talk_through(path: Path, data_dir: Path, fps: int = TALK_FPS) -> None:
     """Write the talk-through clip (labels: TALK_THROUGH_WINDOWS) from the real clip and
-    photos under data_dir (tests/data or ../shared/data). fps below the clip's 30 keeps every
+    photos under data_dir (the project's test data). fps below the clip's 30 keeps every
     (30 / fps)-th frame: the same movements, sampled as a slower camera would."""
     step = max(1, round(TALK_FPS / fps))
     side = list(_clip_frames(data_dir / "chin_tuck" / "tucks_dev1.mp4"))

@@ -103,7 +103,6 @@ class RepCounter:
     def __init__(self, exercise: Exercise) -> None:
         self.exercise = exercise
         self.rest = exercise.rest
-        self.end = exercise.end
         self.finished: list[RepFinished] = []
         self._rep: _Rep | None = None
         self._last_value_ms: int | None = None
@@ -138,16 +137,12 @@ class RepCounter:
         return sum(not r.valid for r in self.finished)
 
     @property
-    def finished_valid(self) -> bool:
-        return self.reps > 0
-
-    @property
     def span(self) -> float:
         """The rest-to-end distance a full rep covers: the exercise's, else the user's own
         (from valid reps), never below min_range."""
         ex = self.exercise
-        if self.end is not None and self.rest is not None:
-            return max(abs(self.end - self.rest), ex.min_range)
+        if ex.end is not None and self.rest is not None:
+            return max(abs(ex.end - self.rest), ex.min_range)
         ranges = list(self._user_ranges)
         if self._pending is not None and self.rest is not None:
             ranges.append(abs(self._pending[0] - self._pending[1]))
@@ -246,7 +241,7 @@ class RepCounter:
             away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
             # Settled beyond the rest, against the movement, before any valid rep: what was
             # taken for the rest was an end position (the session began mid-hold).
-            behind = (self.rest is not None and not self.finished_valid
+            behind = (self.rest is not None and self.reps == 0
                       and (level - self.rest) * ex.direction < -ex.enter * ex.min_range)
             if self.rest is None or near or away or behind:
                 self.rest, self._armed = level, True

@@ -8,6 +8,7 @@ day). Shares are of judged time (upright, slouched or reclined), from the stored
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections import Counter
@@ -184,8 +185,6 @@ def today(conn: sqlite3.Connection, now_ms: int | None = None, offset_ms: int | 
         "started_ms >= ? ORDER BY started_ms DESC LIMIT 1", (start,)).fetchone()
     prescribed = None
     if program is not None and program[1]:
-        import json
-
         steps = json.loads(program[1]).get("steps", [])
         prescribed = {"program": program[0],
                       "reps": sum(s["prescribed"]["sets"] * s["prescribed"]["reps"]
