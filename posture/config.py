@@ -8,15 +8,17 @@ table are generated (`posture config docs --markdown`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from posture.errors import UsageError
-from posture.files import history_path_problem
+from posture.errors import SettingError, UsageError
+from posture.files import history_path_problem, read_small_text
 from posture.paths import user_config_dir
 from posture.schema import StrictModel, Text, explain
 
@@ -58,7 +60,32 @@ class MonitorConfig(Section):
     model: Literal["lite", "full", "heavy"] = Field("full", description="pose model variant")
 
 
+def calibration_problem(path: Path) -> str | None:
+    """Why the next start could not take its baseline from this path, or None: it must be
+    there, a file or folder. (A profile's content is checked by
+    posture.analysis.calibration.check_calibration_setting, where profiles are known.)"""
+    try:
+        if not path.exists():
+            return "no such file"
+        if not (path.is_file() or path.is_dir()):
+            return "not a regular file (a pipe, device or socket)"
+    except OSError as exc:
+        return f"cannot use it ({exc.strerror})"
+    return None
+
+
+def _path_setting(problem_of: Callable[[Path], str | None]) -> Callable[[str], str]:
+    """A validator of a path setting: empty, or a path the next start can use."""
+    def check(value: str) -> str:
+        if value and (problem := problem_of(Path(value).expanduser())):
+            raise ValueError(f"{value!r}: {problem}")
+        return value
+    return check
+
+
 class PostureConfig(Section):
+    _readable = field_validator("calibration")(_path_setting(calibration_problem))
+
     onset_s: float = Field(10.0, ge=0, le=600, description="a deviation must last this long "
                                                            "before posture is slouched")
     recover_s: float = Field(2.0, ge=0, le=600,
@@ -78,7 +105,7 @@ class AlertsConfig(Section):
     cooldown_min: float = Field(15.0, ge=0, le=1440,
                                 description="at least this long between two slouch alerts")
     snooze_min: float = Field(30.0, ge=1, le=1440, description="how long a snooze lasts")
-    quiet_hours: str = Field("", max_length=11, pattern=QUIET_HOURS,
+    quiet_hours: str = Field("", max_length=11,
                               description="no alerts in this local time range, e.g. "
                                           "22:00-07:00")
     sound: bool = Field(False, description="also ring the terminal bell / play a sound")
@@ -88,8 +115,8 @@ class AlertsConfig(Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        if value:
-            parse_quiet_hours(value)
+        if not re.fullmatch(QUIET_HOURS, value):
+            raise ValueError(f"{value!r} is not like 22:00-07:00")
         return value
 
 
@@ -104,14 +131,7 @@ class BreaksConfig(Section):
 
 
 class HistoryConfig(Section):
-    @field_validator("path")
-    @classmethod
-    def _usable(cls, value: str) -> str:
-        if value:
-            problem = history_path_problem(Path(value).expanduser())
-            if problem:
-                raise ValueError(f"{value!r}: {problem}")
-        return value
+    _usable = field_validator("path")(_path_setting(history_path_problem))
 
     enabled: bool = Field(True, description="keep a history in SQLite")
     sample_interval_s: float = Field(1.0, ge=0.2, le=60,
@@ -168,7 +188,10 @@ def validate(data: dict[str, Any], where: str, strict: bool = True) -> Config:
     try:
         return Config.model_validate(data, strict=strict)
     except ValidationError as exc:
-        raise UsageError(_message(exc.errors()[0], where)) from None
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"][:2]) if len(
+            error["loc"]) >= 2 else ""
+        raise SettingError(_message(error, where), field) from None
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -194,22 +217,34 @@ def _from_env(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def read_file(path: Path) -> dict[str, Any]:
-    """The values a config file sets (validated), as nested plain values; {} if no file."""
-    if not path.exists():
+def read_file(path: Path, missing_ok: bool = True) -> dict[str, Any]:
+    """The values a config file sets (validated), as nested plain values; {} if there is no
+    file and `missing_ok`."""
+    if missing_ok and not path.exists() and not path.is_symlink():
         return {}
+    text = read_small_text(path, "config file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: cannot read config ({exc})") from exc
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read config (nested too deeply)") from None
     validate(data, str(path))
     return data
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None,
-                overrides: dict[str, dict[str, Any]] | None = None) -> Config:
-    """File (if it exists), then environment, then overrides (from flags)."""
-    data = read_file(path or config_path())
+                overrides: dict[str, dict[str, Any]] | None = None,
+                missing_ok: bool = False) -> Config:
+    """File, then environment, then overrides (from flags).
+
+    A file named on purpose (`path`, or $POSTURE_CONFIG) must exist unless `missing_ok`:
+    silently running on defaults would hide a typing mistake. The default file is optional.
+    """
+    named = path is not None or bool(os.environ.get("POSTURE_CONFIG"))
+    if path is None and named and not missing_ok and not config_path().exists():
+        raise UsageError(f"POSTURE_CONFIG={config_path()}: no such config file")
+    data = read_file(path or config_path(), missing_ok=missing_ok or not named)
     env = _from_env(dict(os.environ) if environ is None else environ)
     for section, table in env.items():
         # Each environment variable is checked on its own, so the message names it.

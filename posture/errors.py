@@ -13,6 +13,15 @@ class UsageError(PostureError):
     exit_code = 2
 
 
+class SettingError(UsageError):
+    """A setting with a bad value: `field` names it as section.key (for the dashboard to show
+    the message beside that field), or is empty when the problem is not one field's."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ModelError(PostureError):
     """The pose model is missing, corrupt or could not be fetched."""
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from posture.errors import UsageError
+from posture.paths import user_data_dir
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -28,14 +29,71 @@ def same_file(a: Path, b: Path) -> bool:
 
 def refuse_overwriting_inputs(inputs: Iterable[str | Path | None],
                               outputs: Iterable[tuple[str, Path | None]]) -> None:
-    """UsageError when an output (flag, path) would replace an input file or folder."""
+    """UsageError when an output (flag, path) would replace an input file or folder, or
+    another output."""
     given = [Path(p) for p in inputs if p is not None]
+    seen: list[tuple[str, Path]] = []
     for flag, out in outputs:
         if out is None:
             continue
         for source in given:
             if same_file(out, source):
                 raise UsageError(f"{flag} {out} is an input ({source}); choose another path")
+        for other_flag, other in seen:
+            if same_file(out, other):
+                raise UsageError(f"{flag} and {other_flag} both name {out}; give each its "
+                                 "own path")
+        seen.append((flag, out))
+
+
+# The largest settings, exercise, program, profile or token file read whole: each is a few
+# kilobytes; a bigger one is no such file.
+SMALL_FILE_BYTES = 1 << 20
+
+
+def read_small_file(path: str | Path, what: str, limit: int = SMALL_FILE_BYTES) -> bytes:
+    """The whole of a small regular file: the one gate for every file read whole.
+
+    Devices (/dev/zero), FIFOs and sockets are refused before anything is read: the file is
+    opened without blocking (a FIFO with no writer would wait forever) and checked with
+    fstat on that open descriptor. At most `limit` bytes are ever read.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such {what}") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read {what} ({exc.strerror})") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path}: is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{path}: not a regular file (a pipe, device or socket)")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read {what} ({exc.strerror})") from exc
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise UsageError(f"{path}: {what} over the {_mib(limit)} limit")
+    return data
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g} MiB" if size >= 1 << 20 else f"{size // 1024} KiB"
+
+
+def read_small_text(path: str | Path, what: str, limit: int = SMALL_FILE_BYTES) -> str:
+    """read_small_file decoded as UTF-8, with a one-line error for other bytes."""
+    data = read_small_file(path, what, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: {what} is not UTF-8 text (byte {exc.start})") from None
 
 
 def check_regular_input(path: str | Path) -> None:
@@ -67,6 +125,41 @@ def private_dir(path: Path) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot create folder {path}: {exc.strerror}") from exc
     return path
+
+
+# What posture keeps in the user data folder that is personal (models are not).
+PERSONAL_FILES = ("history.sqlite3", "history.sqlite3-wal", "history.sqlite3-shm",
+                  "dashboard-token", "calibration")
+
+
+def secure_user_data() -> Path:
+    """The user data folder, created private; if it or the personal files in it are open to
+    others (made by an older posture, or by hand), their permissions are taken back."""
+    root = private_dir(user_data_dir())
+    tighten(root)
+    for name in PERSONAL_FILES:
+        tighten(root / name)
+    calibration = root / "calibration"
+    if calibration.is_dir() and not calibration.is_symlink():
+        for item in calibration.iterdir():
+            tighten(item)
+    return root
+
+
+def tighten(path: Path) -> None:
+    """Remove group and other permissions from a file (to 0600 at most) or folder (0700) of
+    this user's; links and other users' files are left alone."""
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode) or (hasattr(os, "getuid")
+                                           and info.st_uid != os.getuid()):
+            return
+        mode = stat.S_IMODE(info.st_mode)
+        allowed = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+        if mode & ~allowed:
+            os.chmod(path, mode & allowed)
+    except OSError:
+        return  # missing, or not ours to change
 
 
 def check_output_file(path: Path) -> None:
@@ -175,4 +268,23 @@ def _history_path_problem(path: Path) -> str | None:
             return f"cannot read it ({exc.strerror})"
         if head and head != SQLITE_HEADER:
             return "not a posture history (SQLite) file"
+        return None
+    return folder_problem(path.parent)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a new file cannot be made in `folder` (created with its missing parents), or None.
+
+    Tried for real, as the next start will do it: a folder that cannot be created (under
+    /proc, say) or written passes every check on names and types.
+    """
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".posture-check-", dir=existing))
+    except OSError as exc:
+        return f"cannot create anything in {existing} ({exc.strerror})"
     return None

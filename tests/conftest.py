@@ -19,7 +19,15 @@ _SANDBOX = Path(tempfile.mkdtemp(prefix="posture-tests-"))
 os.environ["POSTURE_MODEL_DIR"] = str(model_dir())
 os.environ["POSTURE_DATA_DIR"] = str(_SANDBOX)
 os.environ["POSTURE_CONFIG"] = str(_SANDBOX / "config.toml")
+(_SANDBOX / "config.toml").write_text("")  # a config named on purpose must exist
 atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
+
+
+def empty_config(folder: Path) -> str:
+    """An empty config file (defaults) to name in POSTURE_CONFIG."""
+    path = folder / "empty-config.toml"
+    path.write_text("")
+    return str(path)
 
 
 def run_cli(*args: str, env: dict | None = None,

@@ -352,3 +352,96 @@ def test_recent_samples_for_the_strip_chart(client, setup):
     assert 19 <= len(samples) <= 21 and samples == sorted(samples, key=lambda s: s["t_ms"])
     assert samples[-1]["neck_deg"] == 47.0 and samples[-1]["thoracic_deg"] == 12.0
     assert client.get("/api/recent?minutes=0").status_code == 422
+
+
+# --- Hostile input, round two ---------------------------------------------------------------
+
+def test_a_port_left_in_time_wait_can_be_listened_on_again():
+    """Restarting the dashboard right after it closed a connection (the closing side keeps
+    the port in TIME_WAIT for about a minute)."""
+    import socket
+
+    from posture.server.serve import pick_port
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server closes first: its side of the connection is in TIME_WAIT
+    client.recv(1)
+    client.close()
+    server.close()
+    assert pick_port("127.0.0.1", port) == port
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"history": {"path": "/proc/x/h.sqlite3"}}, "history.path", "cannot create anything"),
+    ({"posture": {"calibration": "/dev/zero"}}, "posture.calibration", "not a regular file"),
+    ({"posture": {"calibration": "BAD_PROFILE"}}, "posture.calibration",
+     "not a calibration profile"),
+    ({"breaks": {"sit_limit_min": None}}, "breaks.sit_limit_min", "a value is needed"),
+    ({"alerts": {"quiet_hours": "soon"}}, "alerts.quiet_hours", "22:00-07:00"),
+    ({"monitor": {"sample_hz": 500}}, "monitor.sample_hz", "500"),
+])
+def test_settings_that_would_stop_the_next_start_are_refused_at_their_field(client, setup,
+                                                                             change, field,
+                                                                             message):
+    if change.get("posture", {}).get("calibration") == "BAD_PROFILE":
+        (setup[4] / "bad.json").write_text('{"format": "posture-calibration"}')
+        change = {"posture": {"calibration": str(setup[4] / "bad.json")}}
+    response = client.put("/api/settings", json=change, headers=ORIGIN)
+    assert response.status_code in (400, 422), response.text
+    body = response.json()
+    assert body["field"] == field and message in body["detail"]
+    assert not body["detail"].startswith("body")
+    assert not (setup[4] / "config.toml").exists()
+
+
+def test_the_machines_own_addresses_are_answered_when_bound_to_every_interface(tmp_path):
+    """With --host 0.0.0.0 the LAN address is a name the dashboard is reached by; the host
+    name alone often resolves to 127.0.x.1. Addresses are found here independently of the
+    product's own lookup (Linux ioctl)."""
+    import fcntl
+    import socket
+    import struct
+
+    from posture.cli.run import own_host_names
+
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(s.fileno(), 0x8915,  # SIOCGIFADDR
+                                     struct.pack("256s", name.encode()[:15]))
+            except OSError:
+                continue
+            address = socket.inet_ntoa(packed[20:24])
+            if not address.startswith("127."):
+                found.append(address)
+    if not found:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    app = create_app(PostureSession(Config()), LiveHub(), tmp_path / "h.sqlite3", TOKEN, PORT,
+                     extra_hosts=own_host_names("0.0.0.0", None))
+    with TestClient(app, base_url=BASE) as c:
+        for address in found:
+            response = c.get("/api/status", headers={"host": f"{address}:{PORT}", **AUTH})
+            assert response.status_code == 200, address
+
+
+@pytest.mark.parametrize("path", ["/api/status", "/api/settings", "/api/exercises",
+                                  "/api/registry", "/api/nope"])
+def test_api_answers_are_never_cached(client, path):
+    assert client.get(path).headers["cache-control"] == "no-store"
+    with TestClient(client.app, base_url=BASE) as anonymous:  # a refusal too
+        assert anonymous.get(path).headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("body", [b'{"breaks": {"sit_limit_min": 3', b'{"alerts": "\xff"}'])
+def test_a_body_that_is_not_json_is_named_so(client, body):
+    response = client.put("/api/settings", content=body,
+                          headers={**ORIGIN, "content-type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert response.json()["detail"] == "the request body is not valid JSON (UTF-8)"

@@ -49,6 +49,7 @@ def dashboard(tmp_path_factory, sitting):
 def serve(trace, tmp):
     """`posture run --source trace` with its dashboard; yields the token link."""
     port = free_port()
+    (tmp / "c.toml").write_text("")
     env = {**os.environ, "POSTURE_DATA_DIR": str(tmp), "POSTURE_CONFIG": str(tmp / "c.toml"),
            "POSTURE_HISTORY_PATH": str(tmp / "history.sqlite3"), "TZ": "UTC"}
     proc = subprocess.Popen([sys.executable, "-m", "posture", "run", "--source", str(trace),
@@ -165,8 +166,43 @@ def test_report_and_settings_pages(page):
     page.fill("input[name='monitor.sample_hz']", "500")
     page.click("#save-settings")
     expect(page.locator("#settings-message")).to_have_class("error")
-    assert "monitor.sample_hz" in page.locator("#settings-message").inner_text()
+    expect(page.locator("[id='error-monitor.sample_hz']")).to_contain_text("out of range")
     page.screenshot(path=str(SHOTS / "settings.png"), full_page=True)
+
+
+def test_settings_errors_show_at_the_field_and_nothing_false_is_saved(page):
+    """A cleared number, 1e999 and a value the server refuses: each shown beside its field,
+    "Not saved" said, no connection banner, and the file unchanged."""
+    base = "/".join(page.url.split("/")[:3])
+    page.goto(base + "/settings")
+    page.wait_for_selector("input[name='breaks.sit_limit_min']")
+    before = _config_text(page)
+    for name, typed, shown in (("breaks.sit_limit_min", "", "enter a number"),
+                               ("alerts.cooldown_min", "1e999", "not a number")):
+        page.fill(f"input[name='{name}']", typed)
+        page.click("#save-settings")
+        expect(page.locator(f"[id='error-{name}']")).to_contain_text(shown)
+        expect(page.locator("#settings-message")).to_have_text(re.compile("^Not saved"))
+        assert page.locator(f"input[name='{name}']").get_attribute("aria-invalid") == "true"
+        page.reload()
+        page.wait_for_selector("input[name='breaks.sit_limit_min']")
+    page.fill("input[name='alerts.quiet_hours']", "after lunch")
+    page.click("#save-settings")
+    expect(page.locator("[id='error-alerts.quiet_hours']")).to_contain_text("22:00-07:00")
+    expect(page.locator("#settings-message")).to_have_text("Not saved: see the marked field.")
+    assert page.locator("#api-error").inner_text() == ""
+    page.screenshot(path=str(SHOTS / "settings-field-error.png"), full_page=True)
+    assert _config_text(page) == before
+    page.fill("input[name='alerts.quiet_hours']", "03:00-03:05")
+    page.click("#save-settings")
+    expect(page.locator("#settings-message")).to_have_text(re.compile("^Saved"))
+    expect(page.locator("[id='error-alerts.quiet_hours']")).to_have_text("")
+    assert "03:00-03:05" in _config_text(page)
+
+
+def _config_text(page) -> str:
+    """The config file as the server reads it back (GET /api/settings: what it holds)."""
+    return json.dumps(page.evaluate("fetch('/api/settings').then(r => r.json())")["saved"])
 
 
 def test_api_docs_work_offline_under_the_csp(page):

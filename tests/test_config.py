@@ -9,9 +9,20 @@ from posture.config import Config, documentation, load_config, markdown_table, p
 from posture.errors import UsageError
 
 
-def test_defaults_without_a_file(tmp_path):
-    config = load_config(tmp_path / "none.toml", environ={})
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("POSTURE_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # the default place: no file there
+    config = load_config(environ={})
     assert config.breaks.sit_limit_min == 45.0 and config.monitor.sample_hz == 1.0
+
+
+def test_a_config_named_on_purpose_must_exist(tmp_path, monkeypatch):
+    with pytest.raises(UsageError, match="no such config file"):
+        load_config(tmp_path / "none.toml", environ={})
+    monkeypatch.setenv("POSTURE_CONFIG", str(tmp_path / "none.toml"))
+    with pytest.raises(UsageError, match="POSTURE_CONFIG=.*no such config file"):
+        load_config(environ={})
+    assert load_config(missing_ok=True, environ={}).breaks.sit_limit_min == 45.0
 
 
 def test_file_then_environment_then_flags(tmp_path):

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import empty_config, run_cli
 from synthetic import jittered, side_pose
 
 from posture.analysis.events import Alert
@@ -126,7 +126,7 @@ def test_no_alert_in_quiet_hours(day):
 def test_run_cli_on_trace_writes_history(day, tmp_path):
     proc = run_cli("run", "--source", str(day), "--speed", "0", "--no-dashboard",
                    env={"POSTURE_HISTORY_PATH": str(tmp_path / "cli.sqlite3"),
-                        "POSTURE_CONFIG": str(tmp_path / "none.toml")})
+                        "POSTURE_CONFIG": empty_config(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert "Check your posture" in proc.stderr and "Time to move" in proc.stderr
     conn = sqlite3.connect(tmp_path / "cli.sqlite3")
@@ -137,7 +137,7 @@ def test_run_cli_on_trace_writes_history(day, tmp_path):
 @pytest.mark.slow
 def test_demo_runs_without_camera(tmp_path):
     proc = run_cli("demo", "--speed", "0", "--no-history", "--no-browser", "--port", "0",
-                   env={"POSTURE_CONFIG": str(tmp_path / "none.toml")})
+                   env={"POSTURE_CONFIG": empty_config(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert "posture slouched" in proc.stderr and "posture away" in proc.stderr
     assert "Check your posture" in proc.stderr
@@ -152,7 +152,7 @@ def test_sigterm_flushes_and_exits_cleanly(tmp_path):
 
     db = tmp_path / "h.sqlite3"
     env = {**os.environ, "POSTURE_HISTORY_PATH": str(db),
-           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+           "POSTURE_CONFIG": empty_config(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "posture", "demo", "--speed", "5",
                              "--no-browser", "--port", "0"],
                             stderr=subprocess.PIPE, text=True, env=env,
@@ -181,7 +181,7 @@ def test_calibrate_is_recorded_in_history(tmp_path, data_dir, model_path):
     proc = run_cli("calibrate", "--source", str(data_dir / "front_webcam" / "upright"),
                    "--out", str(tmp_path / "me.json"),
                    env={"POSTURE_HISTORY_PATH": str(db),
-                        "POSTURE_CONFIG": str(tmp_path / "none.toml")})
+                        "POSTURE_CONFIG": empty_config(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     row = sqlite3.connect(db).execute("SELECT name, profile FROM calibrations").fetchone()
     assert row[0] == "me" and '"view":"front"' in row[1]
@@ -192,7 +192,7 @@ def test_report_cli_after_a_run(day, tmp_path):
     import json
 
     env = {"POSTURE_HISTORY_PATH": str(tmp_path / "r.sqlite3"),
-           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+           "POSTURE_CONFIG": empty_config(tmp_path)}
     missing = run_cli("report", env=env)
     assert missing.returncode == 2 and "no history yet" in missing.stderr
     assert run_cli("run", "--source", str(day), "--speed", "0", "--no-dashboard",
@@ -229,7 +229,7 @@ def test_sigkill_during_run_loses_at_most_a_second_of_samples(tmp_path):
     db = tmp_path / "h.sqlite3"
     env = {**os.environ, "POSTURE_HISTORY_PATH": str(db),
            "POSTURE_HISTORY_SAMPLE_INTERVAL_S": "0.2",
-           "POSTURE_CONFIG": str(tmp_path / "none.toml")}
+           "POSTURE_CONFIG": empty_config(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "posture", "run", "--source", str(trace),
                              "--speed", "1", "--no-dashboard"], stderr=subprocess.PIPE,
                             text=True, env=env, stdin=subprocess.DEVNULL)

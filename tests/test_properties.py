@@ -209,3 +209,56 @@ def test_program_files_fail_cleanly(tmp_path, text):
     path.write_text(text)
     with pytest.raises(UsageError):
         load_program(path)
+
+
+def _nested(kind: str, depth: int) -> bytes:
+    opening, inner, closing = {"toml array": ("x = " + "[", "", "]"),
+                               "toml table": ("x = " + "{a = ", "1", "}"),
+                               "json array": ("[", "", "]"),
+                               "json object": ('{"a": ', "1", "}")}[kind]
+    first, repeated = (opening[:4], opening[4:]) if kind.startswith("toml") else ("", opening)
+    return (first + repeated * depth + inner + closing * depth).encode()
+
+
+FILE_READERS = ("config", "exercise", "program", "profile")
+file_contents = st.one_of(
+    st.binary(max_size=3000),
+    st.builds(_nested, st.sampled_from(["toml array", "toml table", "json array",
+                                        "json object"]), st.integers(1, 30_000)),
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.tuples(st.just("sparse"), st.integers(1 << 20, 1 << 34)),  # up to 16 GiB, no disk
+    st.sampled_from(["fifo", "folder", "device"]))
+
+
+@FAST
+@given(st.sampled_from(FILE_READERS), file_contents)
+def test_any_config_exercise_program_or_profile_file_reads_or_fails_in_one_line(
+        tmp_path_factory, reader, content):
+    """Arbitrary bytes, deep nesting, huge sizes, FIFOs, folders and devices: every file the
+    product reads whole gives a value or one UsageError line, quickly, in bounded memory."""
+    import os
+
+    from posture.analysis.calibration import load_profile
+    from posture.analysis.exercise import load_exercise_file
+    from posture.analysis.program import load_program
+    from posture.config import read_file
+
+    folder = tmp_path_factory.mktemp("file")
+    path = folder / ("f.json" if reader == "profile" else "f.toml")
+    if content == "fifo":
+        os.mkfifo(path)
+    elif content == "folder":
+        path.mkdir()
+    elif content == "device":
+        path.symlink_to("/dev/zero")
+    elif isinstance(content, tuple):
+        with open(path, "wb") as fh:
+            fh.truncate(content[1])
+    else:
+        path.write_bytes(content)
+    read = {"config": lambda p: read_file(p, missing_ok=False), "exercise": load_exercise_file,
+            "program": load_program, "profile": load_profile}[reader]
+    try:
+        read(path)
+    except UsageError as exc:
+        assert str(exc) and "\n" not in str(exc)

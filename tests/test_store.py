@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from posture.errors import UsageError
 from posture.history.store import MIGRATIONS, Row, Store, connect, migrate
 
 WRITER = textwrap.dedent("""
@@ -53,7 +54,7 @@ def test_upgrade_from_schema_2_keeps_history_and_adds_reclined_time(tmp_path):
 def test_newer_schema_is_refused(tmp_path):
     conn = connect(tmp_path / "h.sqlite3")
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(UsageError, match="newer posture"):
         migrate(conn)
 
 

@@ -14,8 +14,9 @@ from pydantic import Field, ValidationError, field_validator
 
 from posture.analysis.metrics import Metrics, View
 from posture.analysis.registry import METRIC_NAMES
-from posture.errors import UsageError
-from posture.files import private_dir, write_text_atomic
+from posture.config import Config
+from posture.errors import SettingError, UsageError
+from posture.files import private_dir, read_small_text, write_text_atomic
 from posture.paths import user_data_dir
 from posture.schema import StrictModel, first_error
 
@@ -62,7 +63,8 @@ class Baseline:
                              ) from None
         values = {k: v for k, v in profile.metrics.items() if v is not None}
         width, height = profile.image_size
-        return cls(View(profile.view), (width, height), values, profile.frames, profile.source)
+        return usable(cls(View(profile.view), (width, height), values, profile.frames,
+                          profile.source), where)
 
 
 class ProfileFile(StrictModel):
@@ -86,6 +88,18 @@ class ProfileFile(StrictModel):
         return metrics
 
 
+def usable(baseline: Baseline, where: str) -> Baseline:
+    """The baseline, if posture can be judged against it; else a UsageError."""
+    from posture.analysis.slouch import baseline_judges  # slouch imports this module
+
+    if not baseline_judges(baseline):
+        measured = ", ".join(sorted(baseline.values)) or "nothing"
+        raise UsageError(f"{where}: this {baseline.view.value}-view baseline cannot judge "
+                         f"posture (it measured only: {measured}); calibrate again, sitting "
+                         "upright with head and shoulders in view")
+    return baseline
+
+
 def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
     """Median of each metric over the frames with a person, in the most common view."""
     views = Counter(m.view for m in frames if m.person and m.view is not None)
@@ -99,7 +113,7 @@ def baseline_from_metrics(frames: Iterable[Metrics], source: str) -> Baseline:
         series = [v for m in chosen if (v := m.values.get(name)) is not None]
         if series:
             values[name] = float(statistics.median(series))
-    return Baseline(view, chosen[0].image_size, values, len(chosen), source)
+    return usable(Baseline(view, chosen[0].image_size, values, len(chosen), source), source)
 
 
 def save_profile(baseline: Baseline, path: Path) -> None:
@@ -111,11 +125,27 @@ def save_profile(baseline: Baseline, path: Path) -> None:
 
 
 def load_profile(path: Path) -> Baseline:
+    text = read_small_text(path, "calibration profile")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
         raise UsageError(f"{path}: cannot read calibration profile ({exc})") from exc
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read calibration profile (nested too deeply)"
+                         ) from None
     return Baseline.from_json(data, str(path))
+
+
+def check_calibration_setting(config: Config) -> None:
+    """SettingError when `posture.calibration` names a profile that does not load: what the
+    next start would stop on (config check and the Settings page ask before that)."""
+    text = config.posture.calibration
+    path = Path(text).expanduser()
+    if text and path.suffix.lower() == ".json":
+        try:
+            load_profile(path)
+        except UsageError as exc:
+            raise SettingError(f"posture.calibration: {exc}", "posture.calibration") from None
 
 
 class Calibration:
@@ -137,5 +167,7 @@ class Calibration:
             return None
         try:
             return baseline_from_metrics(self.frames, "live calibration")
-        except UsageError:
-            return "nobody was in view while calibrating"
+        except UsageError as exc:
+            if "no person found" in str(exc):
+                return "nobody was in view while calibrating"
+            return str(exc).removeprefix("live calibration: ")

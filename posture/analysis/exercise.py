@@ -58,6 +58,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
+from posture.files import read_small_text
 from posture.schema import NAME_PATTERN, StrictModel, Text, first_error
 
 BIG = 1e6
@@ -149,6 +150,13 @@ class SignalSection(StrictModel):
             raise ValueError("min_rep_s must be below max_rep_s")
         if self.hold_at is not None and self.hold_at < self.full:
             raise ValueError("hold_at must not be below full")
+        if self.rest is not None and self.end is not None:
+            toward_end = self.end - self.rest
+            if toward_end == 0:
+                raise ValueError(f"rest and end are both {self.rest}: no movement to count")
+            if (toward_end > 0) != (self.direction == "increase"):
+                raise ValueError(f"end {self.end} is not in the direction "
+                                 f"{self.direction!r} from rest {self.rest}")
         return self
 
 
@@ -214,13 +222,22 @@ def parse_exercise(data: dict) -> Exercise:
 
 def load_exercise_file(path: str | Path) -> Exercise:
     path = Path(path)
+    data = read_toml(path, "exercise file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
         return parse_exercise(data)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read exercise file ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:
         raise UsageError(f"{path}: {exc}") from exc
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """A small TOML file through the one file gate, with one-line errors."""
+    text = read_small_text(path, what)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+    except RecursionError:
+        raise UsageError(f"{path}: cannot read {what} (nested too deeply)") from None
 
 
 def builtin_names() -> list[str]:

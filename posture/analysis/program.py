@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from posture.analysis.events import Event, ProgramCompleted, RepFinished, SetCompleted
-from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_file
+from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_file, read_toml
 from posture.analysis.metrics import Metrics
 from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
@@ -92,13 +92,7 @@ def _step(spec: StepSection, folder: Path) -> Step:
 
 def load_program(path: str | Path) -> Program:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read program ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: {exc}") from exc
-    return parse_program(data, path.parent, str(path))
+    return parse_program(read_toml(path, "program file"), path.parent, str(path))
 
 
 def builtin_program_names() -> list[str]:

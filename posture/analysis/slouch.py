@@ -189,6 +189,29 @@ def _rules(view: View | None, baseline: Baseline | None) -> tuple[_Rule, ...] | 
     return None
 
 
+def baseline_judges(baseline: Baseline) -> bool:
+    """Whether the baseline holds what at least one rule of its own view measures against
+    (a baseline of a degenerate pose may hold only a stray head height)."""
+    rules = SIDE_RELATIVE if baseline.view is View.SIDE else FRONT_RELATIVE
+    same = Metrics(0, True, baseline.view, baseline.image_size, dict(baseline.values))
+    return any(rule.measure(same, baseline) is not None for rule in rules
+               if rule.requires is None)
+
+
+def baseline_note(view: View | None, baseline: Baseline | None) -> str | None:
+    """What a user must know when the baseline does not fit the view seen, else None."""
+    if baseline is None or view is None or view is baseline.view:
+        return None
+    def a(v: View) -> str:
+        return ("an " if v is View.OBLIQUE else "a ") + v.value
+
+    if view is View.SIDE:
+        return (f"the baseline was taken from {a(baseline.view)} view; this side view is "
+                "judged on absolute angles, without it")
+    return (f"the baseline was taken from {a(baseline.view)} view; {a(view)} view cannot be "
+            "judged against it: calibrate again from this camera")
+
+
 def angle_limits(view: View | None, baseline: Baseline | None,
                  config: SlouchConfig) -> dict[str, float]:
     """The neck and trunk angles past which a side view starts a slouch (the onset

@@ -79,11 +79,11 @@ def exercise_options(args: argparse.Namespace) -> dict[str, Any]:
     from posture.analysis.exercise import builtin_exercise, load_exercise_file
     from posture.analysis.program import builtin_program, builtin_program_names, load_program
 
-    if args.exercise:
+    if args.exercise is not None:
         return {"exercise": builtin_exercise(args.exercise)}
-    if args.exercise_file:
+    if args.exercise_file is not None:
         return {"exercise": load_exercise_file(args.exercise_file)}
-    if args.program:
+    if args.program is not None:
         name = str(args.program)
         if not args.program.exists() and name in builtin_program_names():
             return {"program": builtin_program(name)}

@@ -15,26 +15,27 @@ from posture.analysis.calibration import (
 from posture.analysis.events import CalibrationFinished, Event
 from posture.config import Config
 from posture.errors import UsageError
+from posture.files import check_output_file, refuse_overwriting_inputs
 from posture.history.records import calibration_row
 from posture.history.store import Store
 from posture.live.offline import AnalyzeOptions, load_baseline
 from posture.paths import user_data_dir
+from posture.vision.camera import device_of
 from posture.vision.estimator import open_estimator
 from posture.vision.sources import CameraSource
-
-
-def camera_id(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
 
 
 def calibrate(source: str | None, camera: str, seconds: float, out: Path | None,
               options: AnalyzeOptions) -> tuple[Baseline, Path]:
     """Build a baseline from a file or folder, or from `seconds` of camera frames, and save it."""
+    path = out or default_profile_path()
+    refuse_overwriting_inputs([source], [("--out", path)])
+    if out is not None:  # fail before sampling, not after (the default folder is made)
+        check_output_file(out)
     if source is not None:
         baseline = load_baseline(source, options)
     else:
-        baseline = _from_camera(camera_id(camera), seconds, options)
-    path = out or default_profile_path()
+        baseline = _from_camera(device_of(camera), seconds, options)
     save_profile(baseline, path)
     _remember(baseline, path, options.config)
     return baseline, path

@@ -104,6 +104,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from posture.vision import modelstore
 
     if args.models_command == "fetch":
+        from posture.files import secure_user_data
+
+        secure_user_data()  # setup runs this first: the data folder is made private
         variant = modelstore.get_variant(args.variant)
         path = modelstore.model_path(variant)
         if not args.force and modelstore.verify(path, variant) is None:
@@ -243,6 +246,9 @@ def _cmd_config(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.config}: no such config file")
     config = load_config(args.config)
     if args.action == "check":
+        from posture.analysis.calibration import check_calibration_setting
+
+        check_calibration_setting(config)
         where = path if path.exists() else f"defaults (no file at {path})"
         print(f"config OK: {where}")
         return 0
@@ -316,6 +322,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if args.baseline:
         options = replace(options, baseline=load_baseline(args.baseline, options))
     result = analyze_path(args.path, options)
+    warnings = [w for item in result.get("images", [result]) for w in item.get("warnings", [])]
+    for warning in dict.fromkeys(warnings):
+        print(f"posture: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     else:

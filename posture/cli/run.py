@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -19,6 +20,7 @@ from posture.cli.args import exercise_options
 from posture.cli.terminal import TerminalSink
 from posture.config import Config, load_config
 from posture.errors import UsageError
+from posture.files import secure_user_data
 from posture.history.sink import StoreSink
 from posture.history.store import Store
 from posture.live.loop import run_camera, run_file
@@ -53,6 +55,8 @@ def demo_trace() -> Path:
 def run_command(args: argparse.Namespace, demo: bool = False) -> int:
     overrides = {"camera": {"device": args.camera}} if getattr(args, "camera", None) else None
     config = load_config(args.config, overrides=overrides)
+    with contextlib.suppress(UsageError):  # whatever needs the folder says why it cannot
+        secure_user_data()
     if demo:
         # Short delays so the demo shows an alert and a break reminder within minutes.
         config = config.with_changes({"alerts": {"after_slouched_s": 20.0, "cooldown_min": 2.0},
@@ -108,7 +112,8 @@ def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: Liv
     token = load_or_create_token(user_data_dir() / "dashboard-token")
     extra = () if is_loopback(args.host) else own_host_names(args.host, args.allow_host)
     app = create_app(session, hub, history, token, port,
-                     programs_dir=user_data_dir() / "programs", extra_hosts=extra)
+                     programs_dir=user_data_dir() / "programs", extra_hosts=extra,
+                     settings_path=args.config)  # the Settings page saves where run read
     server = DashboardServer(app, args.host, port)
     server.start()
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -123,7 +128,11 @@ def own_host_names(host: str, allowed: list[str] | None) -> tuple[str, ...]:
     """The Host names a remote dashboard answers to: the bound address (unless it is the
     wildcard), this machine's names and addresses, and any given with --allow-host."""
     names = {socket.gethostname(), socket.getfqdn()}
-    if host not in ("0.0.0.0", "::"):
+    if host in ("0.0.0.0", "::"):
+        # Bound to every interface: each interface's address is a name it is reached by
+        # (the host name often resolves to 127.0.x.1 only, not the LAN address).
+        names.update(interface_addresses())
+    else:
         names.add(host)
     for name in list(names):
         try:
@@ -133,6 +142,15 @@ def own_host_names(host: str, allowed: list[str] | None) -> tuple[str, ...]:
     names.update(allowed or ())
     return tuple(sorted(f"[{n}]" if ":" in n and not n.startswith("[") else n.lower()
                         for n in names if n))
+
+
+def interface_addresses() -> set[str]:
+    """The IPv4 and IPv6 addresses of this machine's network interfaces (without an IPv6
+    zone: a browser's Host header never carries one)."""
+    import psutil
+
+    return {str(a.address).split("%")[0] for addrs in psutil.net_if_addrs().values()
+            for a in addrs if a.family in (socket.AF_INET, socket.AF_INET6)}
 
 
 def _has_display() -> bool:

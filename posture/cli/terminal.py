@@ -12,6 +12,7 @@ from posture.analysis.events import (
     PostureChanged,
     ProgramCompleted,
     RepFinished,
+    Sample,
     SetCompleted,
 )
 
@@ -38,8 +39,15 @@ def describe(event: Event) -> str | None:
 class TerminalSink:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
+        self._note: str | None = None
 
     def handle(self, event: Event, wall_ms: int) -> None:
         line = describe(event)
+        if isinstance(event, Sample) and event.raw.person:
+            # Said once each time it changes: a baseline that does not fit the view seen.
+            note = event.status.get("baseline_note")
+            if note != self._note:
+                self._note = note
+                line = f"note: {note}" if note else None
         if line is not None:
             print(f"  {event.t_ms / 1000:8.1f} s  {line}", file=self.stream or sys.stderr)

@@ -83,7 +83,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations this file has not seen yet; return the schema version."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
-        raise RuntimeError(f"history database is from a newer posture (schema {version})")
+        raise UsageError(f"it was written by a newer posture (schema {version}, this one "
+                         f"reads up to {len(MIGRATIONS)}): upgrade posture, or set "
+                         "history.path to another file")
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         with conn:
             conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
@@ -103,6 +105,9 @@ def connect(path: Path) -> sqlite3.Connection:
         _setup(conn)
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(f"history {path}: cannot open ({exc})") from exc
+    except UsageError as exc:
+        conn.close()
+        raise UsageError(f"history {path}: {exc}") from None
     return conn
 
 

@@ -14,7 +14,7 @@ from posture.analysis.events import Event, Sample
 from posture.analysis.exercise import Exercise
 from posture.analysis.metrics import Metrics, View
 from posture.analysis.program import Program
-from posture.analysis.slouch import posture_kind
+from posture.analysis.slouch import baseline_note, posture_kind
 from posture.config import Config
 from posture.errors import UsageError
 from posture.files import check_output_file, refuse_overwriting_inputs
@@ -102,8 +102,18 @@ def analyze_path(path: str | Path, options: AnalyzeOptions = AnalyzeOptions()) -
                 check_image_output(options.annotate_out)
                 check_output_file(options.annotate_out)
             results = _analyze_images(source, options)
+            for result in results:
+                _note_baseline(result, options.baseline)
             return results[0] if source.kind == "image" else {"images": results}
-        return _analyze_stream(source, str(path), options)
+        return _note_baseline(_analyze_stream(source, str(path), options), options.baseline)
+
+
+def _note_baseline(result: dict[str, Any], baseline: Baseline | None) -> dict[str, Any]:
+    """Add a warning when the baseline given does not fit the view judged."""
+    note = baseline_note(View(result["view"]) if result.get("view") else None, baseline)
+    if note:
+        result["warnings"] = [note]
+    return result
 
 
 def image_result(name: str, pose: Pose, session: PostureSession) -> dict[str, Any]:
@@ -178,7 +188,7 @@ def _analyze_stream(source: FrameSource, name: str, options: AnalyzeOptions) -> 
             session.process(pose)
             if writer is not None:
                 writer.write(pose)
-            if annotator is not None and frame.image is not None:
+            if annotator is not None:  # a trace has no image: drawn on black
                 annotator.write(frame.image, pose, overlay_label(session))
             bar.update()
         session.close()

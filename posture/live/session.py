@@ -38,6 +38,7 @@ from posture.analysis.slouch import (
     SlouchConfig,
     SlouchDetector,
     angle_limits,
+    baseline_note,
     posture_kind,
     verdict,
 )
@@ -272,6 +273,7 @@ class PostureSession:
             "quality": metrics.quality, "posture": posture_kind(state, reasons),
             "judged_from": self.judged_from(metrics, state),
             "limits": angle_limits(metrics.view, self.detector.baseline, self.slouch),
+            "baseline_note": baseline_note(metrics.view, self.detector.baseline),
             "sitting_s": round(self.sitting.sitting_s(t), 1)}
         if self.counter is not None:
             status["exercise"] = {"name": self.counter.exercise.name, "reps": self.counter.reps,

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
@@ -33,7 +34,7 @@ from posture.config import (
     load_config,
     read_file,
 )
-from posture.errors import UsageError
+from posture.errors import SettingError, UsageError
 from posture.history import insights, queries
 from posture.history.store import read_only
 from posture.live.session import PostureSession
@@ -42,6 +43,7 @@ from posture.server.hub import LiveHub
 from posture.server.security import Guard
 from posture.server.settings_file import save_settings
 
+NOT_JSON = "the request body is not valid JSON (UTF-8)"
 PAGES = ("now", "exercise", "trends", "history", "settings", "report")
 
 
@@ -137,15 +139,35 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
 
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, SettingError) and exc.field:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = NOT_JSON  # FastAPI's words for a body that is not UTF-8
+        return JSONResponse({"detail": detail}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # One line naming the bad field, the value shown escaped: echoing the raw input, as
         # the default handler does, fails on NaN or a lone surrogate (a 500).
         errors = list(exc.errors())
-        message = explain(errors[0]) if errors else "invalid request"
-        return JSONResponse({"detail": message}, status_code=422)
+        if not errors:
+            return JSONResponse({"detail": "invalid request"}, status_code=422)
+        error = errors[0]
+        if error["type"] == "json_invalid":
+            return JSONResponse({"detail": NOT_JSON}, status_code=422)
+        loc = tuple(error["loc"])
+        where = loc[1:] if loc[:1] == ("body",) else loc
+        body: dict[str, Any] = {"detail": explain({**error, "loc": where})}
+        if loc[:1] == ("body",) and len(where) >= 1:
+            body["field"] = ".".join(str(part) for part in where)
+        return JSONResponse(body, status_code=422)
 
     app.add_api_route("/api/docs", _html(files / "docs.html"), methods=["GET"],
                       include_in_schema=False)
@@ -352,13 +374,19 @@ def _settings_router(path: Path) -> APIRouter:
 
     @router.get("/settings", summary="Effective settings and what each one means")
     def read() -> dict[str, Any]:
-        config = load_config(path)
+        config = load_config(path, missing_ok=True)  # no file yet: the defaults
         return {"path": str(path), "values": config.to_dict(), "saved": read_file(path),
                 "docs": [asdict(d) for d in documentation()]}
 
     @router.put("/settings", summary="Validate and save settings (applied on restart)")
     def save(changes: SettingsChange) -> dict[str, Any]:
-        saved = save_settings(path, changes.model_dump(exclude_none=True))
+        given = changes.model_dump(exclude_unset=True)
+        for section, table in given.items():
+            for key, value in (table or {}).items():
+                if value is None:  # a cleared field: nothing to save, so say so
+                    raise SettingError(f"{section}.{key}: a value is needed",
+                                       f"{section}.{key}")
+        saved = save_settings(path, {s: t for s, t in given.items() if t})
         return {"saved": True, "path": str(path), "values": load_config(path).to_dict(),
                 "file": saved, "note": "restart posture run to apply"}
 

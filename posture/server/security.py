@@ -20,7 +20,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from posture.files import PRIVATE_FILE, private_dir
+from posture.files import PRIVATE_FILE, private_dir, read_small_text
 
 COOKIE = "posture_session"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -42,7 +42,7 @@ SECURITY_HEADERS = [
 def load_or_create_token(path: Path) -> str:
     """The per-install token, created once with owner-only permissions."""
     if path.exists():
-        token = path.read_text().strip()
+        token = read_small_text(path, "access token file", limit=4096).strip()
         if len(token) >= 32:
             return token
     private_dir(path.parent)
@@ -118,7 +118,7 @@ class Guard:
         if "token" in query and scope["method"] == "GET":
             await self._exchange(scope, query, send)
             return
-        await self.app(scope, receive, _with_headers(send))
+        await self.app(scope, receive, _with_headers(send, scope["path"].startswith("/api/")))
 
     def _check(self, scope, headers: dict[str, str]) -> tuple[int, str]:
         host, port = split_host(headers.get("host", ""))
@@ -167,10 +167,15 @@ class Guard:
         await send({"type": "http.response.body", "body": b""})
 
 
-def _with_headers(send):
+def _with_headers(send, api: bool):
+    """Security headers on every response; API answers are never cached either (they are
+    live state or personal history)."""
     async def wrapped(message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            headers = [*message.get("headers", []), *SECURITY_HEADERS]
+            if api and not any(k.lower() == b"cache-control" for k, _ in headers):
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
         await send(message)
     return wrapped
 
@@ -179,5 +184,6 @@ async def _plain(send, status: int, text: str) -> None:
     body = json.dumps({"detail": text}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+                            (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), *SECURITY_HEADERS]})
     await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,11 @@ def pick_port(host: str, port: int) -> int:
     """The port to use: port itself if free, a free one if port is 0; else a UsageError."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":
+            # As uvicorn binds: a port whose last connections linger in TIME_WAIT (for
+            # about a minute after the server closed them) is free to listen on again.
+            # (On Windows this option would let two servers share a port.)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from posture.analysis.calibration import check_calibration_setting
 from posture.config import merge, read_file, validate
 from posture.errors import UsageError
 from posture.files import private_dir, write_text_atomic
@@ -43,6 +44,7 @@ def save_settings(path: Path, changes: dict[str, dict[str, Any]]) -> dict[str, A
     result and write it; return what the file now holds."""
     values = merge(read_file(path), changes)
     config = validate(values, "settings")
+    check_calibration_setting(config)
     # Store each value as the model holds it (5 -> 5.0 for a float setting).
     typed = config.to_dict()
     values = {s: {k: typed[s][k] for k in table} for s, table in values.items()}

@@ -66,6 +66,8 @@ class VideoAnnotator:
         self._pending = PendingFile(path)
         fourcc = cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
         self.size = (width, height)
+        self.path = path
+        self.frames = 0
         self._writer = cv2.VideoWriter(str(self._pending.tmp), fourcc, fps, self.size)
         if not self._writer.isOpened():
             self._pending.abort()
@@ -76,10 +78,17 @@ class VideoAnnotator:
             image_rgb = np.zeros((self.size[1], self.size[0], 3), np.uint8)
         drawn = draw_pose(image_rgb, pose, label)
         self._writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+        self.frames += 1
 
     def close(self) -> None:
-        """Finish the video and put it in place."""
+        """Finish the video and put it in place, after checking that it holds every frame:
+        OpenCV's writer says nothing when the disk fills up and leaves a stub of a file."""
         self._writer.release()
+        problem = written_video_problem(self._pending.tmp, self.frames)
+        if problem is not None:
+            self._pending.abort()
+            raise UsageError(f"cannot write video {self.path}: {problem}; the disk may be "
+                             "full")
         self._pending.commit()
 
     def __enter__(self) -> VideoAnnotator:
@@ -91,3 +100,19 @@ class VideoAnnotator:
         else:
             self._writer.release()
             self._pending.abort()
+
+
+def written_video_problem(path: Path, frames: int) -> str | None:
+    """Why the video file just written does not hold `frames` frames, or None."""
+    if frames == 0:
+        return None
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            return "the file written cannot be read back"
+        found = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    if found < frames:
+        return f"only {max(found, 0)} of {frames} frames were written"
+    return None

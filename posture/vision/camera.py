@@ -59,7 +59,8 @@ def probe(device: int | str, config: CameraConfig,
     try:
         cap = opener(device, config.width, config.height)
     except Exception as exc:  # noqa: BLE001 - whatever the driver says, it is unavailable
-        raise CameraError(f"camera {device} unavailable: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CameraError(f"camera {device} unavailable: {first}") from exc
     try:
         if not cap.isOpened():
             raise CameraError(f"camera {device} unavailable: {why_unavailable(device)}")
@@ -67,8 +68,17 @@ def probe(device: int | str, config: CameraConfig,
         cap.release()
 
 
+# OpenCV takes a camera index as a C int; a larger number is no camera.
+MAX_CAMERA_INDEX = 2**31 - 1
+
+
 def device_of(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
+    """A camera index (0, 1, ...) or a device path, from the text of a flag or setting."""
+    if not (text.isascii() and text.isdigit()):
+        return text
+    if int(text) > MAX_CAMERA_INDEX:
+        raise CameraError(f"camera {text[:20]}: no such camera (indexes are 0, 1, 2, ...)")
+    return int(text)
 
 
 def why_unavailable(device: int | str) -> str:

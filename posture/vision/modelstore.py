@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from posture.errors import ModelError, UsageError
+from posture.files import secure_user_data
 from posture.paths import user_data_dir
 from posture.progress import Progress
 
@@ -142,6 +143,8 @@ def fetch(variant: ModelVariant, show_progress: bool = True,
     say = log or (lambda msg: print(msg, file=sys.stderr))
     target = model_path(variant)
     try:
+        if user_data_dir() in target.parents:
+            secure_user_data()  # the history and token live there too: private
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelError(f"cannot create model directory {target.parent}: {exc.strerror}") from exc

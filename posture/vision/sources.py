@@ -20,7 +20,7 @@ import numpy as np
 
 from posture import MAX_IMAGE_PIXELS
 from posture.errors import CameraError, UsageError
-from posture.files import check_regular_input
+from posture.files import check_regular_input, read_small_file
 from posture.vision.pose import Pose
 from posture.vision.trace import open_text, read_header, read_poses
 
@@ -28,6 +28,8 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})
 TRACE_SUFFIXES = frozenset({".jsonl"})
 DEFAULT_FPS = 30.0
+# Largest image file read: a 40-megapixel image uncompressed (BMP, TIFF) is 120-240 MB.
+MAX_IMAGE_BYTES = 256 << 20
 # Containers estimate their frame count; allow that much slack before calling a file truncated.
 TRUNCATION_SLACK = 0.02
 
@@ -135,11 +137,7 @@ def header_size(data: bytes) -> tuple[int, int] | None:
 def read_image_rgb(path: str | Path) -> np.ndarray:
     """An image file as RGB; refused above MAX_IMAGE_PIXELS before it is decoded."""
     path = Path(path)
-    check_regular_input(path)
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
+    data = np.frombuffer(read_small_file(path, "image", MAX_IMAGE_BYTES), dtype=np.uint8)
     size = header_size(data[:65536].tobytes())
     if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
         raise UsageError(f"{path}: image is {size[0]}x{size[1]} pixels, more than the "

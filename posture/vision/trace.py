@@ -72,7 +72,7 @@ def _array(value: object, columns: int, what: str) -> np.ndarray:
 
 
 def _loads(line: str) -> object:
-    if len(line) > MAX_LINE:
+    if len(line.rstrip("\r\n")) > MAX_LINE:
         raise ValueError(f"line longer than {MAX_LINE} characters")
     try:
         return json.loads(line)
@@ -90,6 +90,8 @@ def line_to_pose(line: str, image_size: tuple[int, int]) -> Pose:
     if record.get("landmarks") is None:
         return Pose.empty(t_ms, image_size)
     image = _array(record["landmarks"], 5, "landmarks")
+    if not np.all((image[:, 3:] >= 0.0) & (image[:, 3:] <= 1.0)):
+        raise ValueError("visibility and presence (columns 4 and 5) must be within [0, 1]")
     world = (np.zeros((NUM_LANDMARKS, 3), np.float32) if record.get("world") is None
              else _array(record["world"], 3, "world"))
     return Pose(t_ms, image_size, image[:, :3].copy(), world, image[:, 3].copy(),
@@ -116,21 +118,31 @@ def read_header(fh: TextIO, path: Path) -> TraceHeader:
                                  f"[1, {MAX_SIZE_PX}], got {value!r}")
         return TraceHeader(str(head.get("source", path.name)), fps, width, height)
     except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError,
-            UnicodeDecodeError) as exc:
+            UnicodeDecodeError, zlib.error) as exc:
         raise UsageError(f"{path}: not a posture landmark trace ({exc})") from exc
 
 
 def _lines(fh: TextIO, path: Path) -> Iterator[str]:
-    try:
-        yield from fh
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
-        raise UsageError(f"{path}: the trace is damaged ({exc})") from exc
+    """Each line, read at most MAX_LINE + 1 characters at a time: a line too long for a
+    trace is refused after that much, never read whole (a gzip of a few megabytes can
+    unpack to a single line of gigabytes)."""
+    while True:
+        try:
+            line = fh.readline(MAX_LINE + 1)
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+            raise UsageError(f"{path}: the trace is damaged ({exc})") from exc
+        if not line:
+            return
+        yield line
 
 
 def read_poses(fh: TextIO, path: Path, header: TraceHeader) -> Iterator[Pose]:
     """Yield the poses after the header, checking that timestamps increase strictly."""
     last_t = -1
     for number, line in enumerate(_lines(fh, path), start=2):
+        if len(line.rstrip("\r\n")) > MAX_LINE:
+            raise UsageError(f"{path}:{number}: bad trace line (longer than {MAX_LINE} "
+                             "characters)")
         if not line.strip():
             continue
         try:

@@ -24,8 +24,11 @@ function el(tag, text, cls) {
   return node;
 }
 
+// options.report = false: a refused request is the caller's to show (at a form field, say);
+// only a failed connection goes to the page's error banner then.
 async function api(path, options = {}) {
-  const init = {headers: {"content-type": "application/json"}, ...options};
+  const {report = true, ...rest} = options;
+  const init = {headers: {"content-type": "application/json"}, ...rest};
   if (init.body && typeof init.body !== "string") init.body = JSON.stringify(init.body);
   let response;
   try {
@@ -39,7 +42,9 @@ async function api(path, options = {}) {
   if (!response.ok) {
     const detail = data && data.detail ? data.detail : response.statusText;
     const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
-    showError(error);
+    error.status = response.status;
+    error.field = data && data.field ? data.field : "";
+    if (report) showError(error); else showError(null);
     throw error;
   }
   showError(null);
@@ -136,7 +141,10 @@ function drawSkeleton(canvas, landmarks, frame) {
 // A failed API call is shown, never swallowed.
 function showError(error) {
   const box = $("api-error");
-  if (box) box.textContent = error ? `Could not reach posture: ${error.message || error}` : "";
+  if (!box) return;
+  if (!error) box.textContent = "";
+  else if (error.status) box.textContent = `posture refused the request: ${error.message}`;
+  else box.textContent = `Could not reach posture: ${error.message || error}`;
 }
 
 function addEvent(list, text) {
@@ -566,28 +574,60 @@ async function initSettings() {
     }
     initial.set(input.name, readInput(input));
     const range = doc.minimum !== null && doc.maximum !== null ? ` (${doc.minimum} to ${doc.maximum})` : "";
-    label.append(el("span", doc.key, "key"), input, el("small", doc.help + range));
+    input.dataset.range = range.trim();
+    const error = el("span", "", "field-error error");
+    error.id = `error-${input.name}`;
+    error.setAttribute("role", "alert");
+    input.setAttribute("aria-describedby", error.id);
+    label.append(el("span", doc.key, "key"), input, el("small", doc.help + range), error);
     form.append(label);
   }
+  const message = (text, kind) => { $("settings-message").textContent = text; $("settings-message").className = kind; };
   $("save-settings").onclick = async () => {
     // Only what the user changed here is saved; the rest of the file stays as it was.
+    // Nothing is sent while a field holds no valid value, and "Saved" is said only when the
+    // server has written the file.
     const changes = {};
+    let wrong = 0;
     for (const input of form.querySelectorAll("input, select")) {
+      const problem = inputProblem(input);
+      fieldError(input, problem);
+      if (problem) { wrong++; continue; }
       const value = readInput(input);
       if (value === initial.get(input.name)) continue;
       const [s, k] = input.name.split(".");
       (changes[s] ||= {})[k] = value;
     }
+    if (wrong) { message(`Not saved: ${wrong === 1 ? "one field needs" : `${wrong} fields need`} a valid value.`, "error"); return; }
+    if (!Object.keys(changes).length) { message("Nothing changed.", "ok"); return; }
     try {
-      await api("/api/settings", {method: "PUT", body: changes});
+      await api("/api/settings", {method: "PUT", body: changes, report: false});
       for (const input of form.querySelectorAll("input, select")) initial.set(input.name, readInput(input));
-      $("settings-message").textContent = Object.keys(changes).length ? "Saved. Restart posture run to apply." : "Nothing changed.";
-      $("settings-message").className = "ok";
+      message("Saved. Restart posture run to apply.", "ok");
     } catch (error) {
-      $("settings-message").textContent = error.message;
-      $("settings-message").className = "error";
+      const input = error.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
+      if (input) fieldError(input, error.message.replace(/^(config |settings: )/, "").replace(`${error.field}: `, ""));
+      message(error.status ? `Not saved: ${input ? "see the marked field" : error.message}.` : "Not saved: posture could not be reached.", "error");
     }
   };
+}
+
+function inputProblem(input) {
+  const kind = input.dataset.kind;
+  if (kind !== "number" && kind !== "integer") return "";
+  const range = input.dataset.range ? ` ${input.dataset.range}` : "";
+  if (input.value === "" && !input.validity.badInput) return `enter a number${range}`;
+  const value = Number(input.value);
+  if (input.validity.badInput || !Number.isFinite(value)) return `not a number${range}`;
+  if (kind === "integer" && !Number.isInteger(value)) return `enter a whole number${range}`;
+  if ((input.min !== "" && value < Number(input.min)) || (input.max !== "" && value > Number(input.max))) return `out of range${range}`;
+  return "";
+}
+
+function fieldError(input, text) {
+  const box = $(`error-${input.name}`);
+  if (box) box.textContent = text;
+  if (text) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
 }
 
 function readInput(input) {
