@@ -257,7 +257,7 @@ def test_first_run_setup_walks_a_new_user_through(dashboard, browser):
         expect(page.locator("#setup-view-text")).to_contain_text("It can judge")
         page.click("#setup-notify-button")
         expect(page.locator("#setup-notify-result")).to_contain_text("browser notification")
-        page.wait_for_function("window.__shown.includes('posture: test notification')")
+        wait_until(page, "window.__shown.includes('posture: test notification')")
         expect(page.locator("#events")).to_contain_text("(browser notification)")
         page.screenshot(path=str(SHOTS / "setup.png"), full_page=True)
         page.click("#setup-done")
@@ -270,6 +270,15 @@ def test_first_run_setup_walks_a_new_user_through(dashboard, browser):
         expect(page.locator("#setup")).to_be_visible()
     finally:
         context.close()
+
+
+def wait_until(page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a page expression. (wait_for_function compiles its predicate with eval when it
+    must poll, which the dashboard's Content-Security-Policy rightly refuses.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout_s} s: {expression}"
+        page.wait_for_timeout(100)
 
 
 # The browser's own permission prompt cannot be driven headless: this stands in for it,
@@ -301,7 +310,7 @@ def test_notification_permission_is_asked_once_with_its_reason(dashboard, browse
         expect(page.locator("#notify-ask")).to_be_hidden()
         expect(page.locator("#notify-state")).to_contain_text("on while this page is open")
         page.click("#setup-notify-button")
-        page.wait_for_function("window.__shown.includes('posture: test notification')")
+        wait_until(page, "window.__shown.includes('posture: test notification')")
         assert page.evaluate("window.__asked") == 1  # granted: not asked again
     finally:
         context.close()
