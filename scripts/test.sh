@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set up (scripts/setup.sh and Chromium for the browser tests), then lint and run all tests.
+# Set up (scripts/setup.sh, and Chromium and desktop tools for the tests), then lint and run
+# all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/install_chromium.sh
+bash scripts/install_test_tools.sh
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest -q "$@"

@@ -20,6 +20,7 @@ os.environ["POSTURE_MODEL_DIR"] = str(model_dir())
 os.environ["POSTURE_DATA_DIR"] = str(_SANDBOX)
 os.environ["POSTURE_CONFIG"] = str(_SANDBOX / "config.toml")
 (_SANDBOX / "config.toml").write_text("")  # a config named on purpose must exist
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "xdg-config")  # autostart entries land here
 atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
 
 

@@ -445,3 +445,17 @@ def test_a_body_that_is_not_json_is_named_so(client, body):
                           headers={**ORIGIN, "content-type": "application/json"})
     assert response.status_code in (400, 422)
     assert response.json()["detail"] == "the request body is not valid JSON (UTF-8)"
+
+
+def test_start_at_login_switch(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    entry = tmp_path / "xdg" / "autostart" / "posture.desktop"
+    assert client.get("/api/autostart").json()["enabled"] is False
+    on = client.put("/api/autostart", json={"enabled": True}, headers=ORIGIN)
+    assert on.status_code == 200 and on.json()["enabled"] and entry.is_file()
+    assert client.put("/api/autostart", json={"enabled": True},
+                      headers={"origin": "http://evil.example"}).status_code == 403
+    off = client.put("/api/autostart", json={"enabled": False}, headers=ORIGIN)
+    assert off.json()["enabled"] is False and not entry.exists()
+    assert client.put("/api/autostart", json={"enabled": "yes"},
+                      headers=ORIGIN).status_code == 422

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -198,6 +199,21 @@ def test_settings_errors_show_at_the_field_and_nothing_false_is_saved(page):
     expect(page.locator("#settings-message")).to_have_text(re.compile("^Saved"))
     expect(page.locator("[id='error-alerts.quiet_hours']")).to_have_text("")
     assert "03:00-03:05" in _config_text(page)
+
+
+def test_start_at_login_from_the_settings_page(page):
+    entry = Path(os.environ["XDG_CONFIG_HOME"]) / "autostart" / "posture.desktop"
+    entry.unlink(missing_ok=True)
+    page.goto("/".join(page.url.split("/")[:3]) + "/settings")
+    expect(page.locator("#autostart-message")).to_have_text("does not start at login")
+    page.check("#autostart")
+    expect(page.locator("#autostart-message")).to_contain_text("starts at login")
+    assert "run --no-browser" in entry.read_text()
+    page.reload()
+    expect(page.locator("#autostart")).to_be_checked()
+    page.uncheck("#autostart")
+    expect(page.locator("#autostart-message")).to_have_text("does not start at login")
+    assert not entry.exists()
 
 
 def _config_text(page) -> str:

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true", help="the daily table as CSV")
     add_config_argument(report)
 
+    autostart = commands.add_parser("autostart", help="start the monitor at login, or not")
+    autostart.add_argument("action", choices=("enable", "disable", "status"),
+                           help="enable: start `posture run` at every login (no browser "
+                                "window); disable: stop doing so; status: say which")
+
     config = commands.add_parser("config", help="show or check the configuration")
     config.add_argument("action", choices=("show", "check", "path", "docs"),
                         help="show: effective settings; check: validate; path: the file; "
@@ -174,9 +179,29 @@ def _program_lines(prog: dict[str, Any]) -> list[str]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from posture.cli.run import run_command
+    demo = args.command == "demo"
+    if demo or args.source is not None:
+        from posture.cli.run import run_command
 
-    return run_command(args, demo=args.command == "demo")
+        return run_command(args, demo=demo)
+    # One monitor per user on a camera: a second start (by hand or at login) points at the
+    # first and leaves, before anything heavy is loaded.
+    from posture.instance import InstanceLock, describe
+
+    lock = InstanceLock()
+    running = lock.acquire()
+    if running is not None:
+        print(f"posture: {describe(running)}", file=sys.stderr)
+        return 0
+    try:
+        if lock.previous.get("pid"):
+            print(f"posture: the last monitor (pid {lock.previous['pid']}) ended without "
+                  "closing; taking over", file=sys.stderr)
+        from posture.cli.run import run_command
+
+        return run_command(args, lock=lock)
+    finally:
+        lock.release()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -226,6 +251,27 @@ def _report_lines(data: dict[str, Any]) -> list[str]:
                   "    on " + ", ".join(d["date"] for d in item["evidence"]["days"]),
                   f"    advice: {item['advice']}"]
     return [*lines, "", *care_lines()]
+
+
+def _cmd_autostart(args: argparse.Namespace) -> int:
+    from posture import autostart
+
+    if args.action == "enable":
+        entry = autostart.enable()
+        print(f"posture will start at login: {entry.path}")
+    elif args.action == "disable":
+        removed = autostart.disable()
+        print("posture will no longer start at login" if removed
+              else "posture was not set to start at login")
+    else:
+        state = autostart.status()
+        if not state["enabled"]:
+            print(f"disabled (no entry at {state['path']})")
+        else:
+            print(f"enabled: {state['path']}"
+                  + ("" if state["current"] else "; it was written by another posture "
+                     "installation: run `posture autostart enable` to update it"))
+    return 0
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
@@ -359,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_native_logs()
     handlers = {"models": _cmd_models, "analyze": _cmd_analyze, "calibrate": _cmd_calibrate,
                 "exercises": _cmd_exercises, "run": _cmd_run, "demo": _cmd_run,
-                "config": _cmd_config, "report": _cmd_report}
+                "config": _cmd_config, "report": _cmd_report, "autostart": _cmd_autostart}
     try:
         return handlers[args.command](args)
     except PostureError as exc:

@@ -23,6 +23,7 @@ from posture.errors import UsageError
 from posture.files import secure_user_data
 from posture.history.sink import StoreSink
 from posture.history.store import Store
+from posture.instance import InstanceLock
 from posture.live.loop import run_camera, run_file
 from posture.live.notify import Notifier
 from posture.live.offline import AnalyzeOptions, load_baseline
@@ -52,7 +53,10 @@ def demo_trace() -> Path:
     return Path(str(resources.files("posture") / "data" / "demo.jsonl.gz"))
 
 
-def run_command(args: argparse.Namespace, demo: bool = False) -> int:
+def run_command(args: argparse.Namespace, demo: bool = False,
+                lock: InstanceLock | None = None) -> int:
+    """The monitor; a camera run holds `lock` (the one-monitor lock), which says where its
+    dashboard is."""
     overrides = {"camera": {"device": args.camera}} if getattr(args, "camera", None) else None
     config = load_config(args.config, overrides=overrides)
     with contextlib.suppress(UsageError):  # whatever needs the folder says why it cannot
@@ -68,6 +72,12 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
     if source is None:
         ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
         probe(device_of(config.camera.device), config.camera)  # exit 4 for a wrong camera
+    return _monitor(args, config, options, source, demo, lock)
+
+
+def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
+             source: str | None, demo: bool, lock: InstanceLock | None) -> int:
+    """The monitor with its sinks and dashboard, until the source ends or a signal."""
     baseline = _baseline(args, config, options, demo)
     history = Path(config.history.path).expanduser() if config.history.path else (
         user_data_dir() / "history.sqlite3")
@@ -87,7 +97,10 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     server = None
     try:
-        server = None if args.no_dashboard else _start_dashboard(args, session, hub, history)
+        server, url = (None, None) if args.no_dashboard else _start_dashboard(
+            args, session, hub, history)
+        if lock is not None:
+            lock.update(pid=os.getpid(), url=url, dashboard=server is not None)
         code = _loop(session, config, source, args.speed, store, stop)
         if server is not None and args.keep_open and source is not None and not stop.is_set():
             print("posture: the recording ended; the dashboard stays open (Ctrl-C to stop)",
@@ -102,7 +115,8 @@ def run_command(args: argparse.Namespace, demo: bool = False) -> int:
 
 
 def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: LiveHub,
-                     history: Path) -> DashboardServer:
+                     history: Path) -> tuple[DashboardServer, str]:
+    """The dashboard, serving; and its address with the token (the link to open)."""
     from posture.server.app import create_app
 
     if not is_loopback(args.host) and not args.allow_remote:
@@ -121,7 +135,7 @@ def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: Liv
     print(f"posture: dashboard at {url}", file=sys.stderr)
     if not args.no_browser and _has_display():
         webbrowser.open(url)
-    return server
+    return server, url
 
 
 def own_host_names(host: str, allowed: list[str] | None) -> tuple[str, ...]:

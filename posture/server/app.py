@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from posture import autostart
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_exercise, builtin_names
 from posture.analysis.program import builtin_program, builtin_program_names
@@ -111,6 +112,10 @@ class ProgramStart(Body):
     program: str = Field(max_length=40, pattern=NAME_PATTERN,
                          description="a program file name in the programs folder, or a "
                                      "built-in routine")
+
+
+class AutostartRequest(Body):
+    enabled: bool = Field(description="start `posture run` at login (no browser window)")
 
 
 class PauseRequest(Body):
@@ -377,6 +382,18 @@ def _settings_router(path: Path) -> APIRouter:
         config = load_config(path, missing_ok=True)  # no file yet: the defaults
         return {"path": str(path), "values": config.to_dict(), "saved": read_file(path),
                 "docs": [asdict(d) for d in documentation()]}
+
+    @router.get("/autostart", summary="Whether posture starts at login, and the entry")
+    def autostart_state() -> dict[str, Any]:
+        return autostart.status()
+
+    @router.put("/autostart", summary="Start posture at login, or stop doing so")
+    def autostart_set(body: AutostartRequest) -> dict[str, Any]:
+        if body.enabled:
+            autostart.enable()
+        else:
+            autostart.disable()
+        return autostart.status()
 
     @router.put("/settings", summary="Validate and save settings (applied on restart)")
     def save(changes: SettingsChange) -> dict[str, Any]:

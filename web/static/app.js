@@ -582,6 +582,7 @@ async function initSettings() {
     label.append(el("span", doc.key, "key"), input, el("small", doc.help + range), error);
     form.append(label);
   }
+  initAutostart();
   const message = (text, kind) => { $("settings-message").textContent = text; $("settings-message").className = kind; };
   $("save-settings").onclick = async () => {
     // Only what the user changed here is saved; the rest of the file stays as it was.
@@ -608,6 +609,26 @@ async function initSettings() {
       const input = error.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
       if (input) fieldError(input, error.message.replace(/^(config |settings: )/, "").replace(`${error.field}: `, ""));
       message(error.status ? `Not saved: ${input ? "see the marked field" : error.message}.` : "Not saved: posture could not be reached.", "error");
+    }
+  };
+}
+
+// Start at login: the switch shows the entry's state and writes or removes it at once.
+async function initAutostart() {
+  const box = $("autostart"), note = $("autostart-message");
+  const show = (state) => {
+    box.checked = state.enabled;
+    note.textContent = state.enabled ? (state.current ? `starts at login (${state.path})`
+      : "an entry from another installation is there: switch off and on to update it")
+      : "does not start at login";
+  };
+  show(await api("/api/autostart"));
+  box.onchange = async () => {
+    try {
+      show(await api("/api/autostart", {method: "PUT", body: {enabled: box.checked}}));
+    } catch (error) {
+      box.checked = !box.checked;
+      note.textContent = `Not changed: ${error.message}`;
     }
   };
 }
