@@ -27,6 +27,7 @@ from posture.instance import InstanceLock
 from posture.live.loop import run_camera, run_file
 from posture.live.notify import Notifier
 from posture.live.offline import AnalyzeOptions, load_baseline
+from posture.live.screenlock import ScreenLockWatcher
 from posture.live.session import PostureSession, Sink
 from posture.paths import user_data_dir
 from posture.server.hub import LiveHub
@@ -96,6 +97,9 @@ def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     server = None
+    # A camera steps aside while the desktop session is locked (a file plays on).
+    watcher = None if source is not None else ScreenLockWatcher(
+        lambda locked: session.request("screen_lock", locked=locked)).start()
     try:
         server, url = (None, None) if args.no_dashboard else _start_dashboard(
             args, session, hub, history)
@@ -108,6 +112,8 @@ def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
             stop.wait()
         return code
     finally:
+        if watcher is not None:
+            watcher.stop()
         if server is not None:
             server.stop()
         for sig, handler in previous.items():

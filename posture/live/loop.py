@@ -74,9 +74,9 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
             while not stop.is_set():
                 tick = time.monotonic()
                 session.apply_requests()
-                if session.paused:
+                if session.paused or session.screen_locked:  # the camera is closed
                     if not cam.paused:
-                        cam.pause()
+                        cam.pause("screen locked" if session.screen_locked else "paused")
                     _drain(changes, session, cam)
                     stop.wait(0.2)
                     continue
@@ -102,7 +102,7 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
                 else:
                     away_since = tick if away_since is None else away_since
                     if release_s and tick - away_since >= release_s:
-                        cam.pause()
+                        cam.pause("nobody there")
                         next_probe = tick + config.camera.away_probe_s
                 stop.wait(max(0.0, session.interval_s() - (time.monotonic() - tick)))
         finally:

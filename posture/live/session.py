@@ -84,6 +84,7 @@ class PostureSession:
         self._session_start_ms = 0
         self._start_exercise(exercise, program, 0)
         self.paused = False
+        self.screen_locked = False  # the desktop session is locked: monitoring steps aside
         self.preview_enabled = False
         # Until when (time.monotonic()) an open dashboard shows alerts as browser
         # notifications; it says so again every 30 s while it does.
@@ -150,7 +151,7 @@ class PostureSession:
     # --- requests from other threads (the dashboard), applied on the session's thread ------
     def request(self, action: str, **kwargs: Any) -> None:
         """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
-        pause(paused), test_notification."""
+        pause(paused), screen_lock(locked), test_notification."""
         self._requests.put((action, kwargs))
 
     def apply_requests(self) -> None:
@@ -166,6 +167,8 @@ class PostureSession:
                 self.slouch_alerts.snooze(t)
             elif action == "pause":
                 self.paused = bool(kwargs["paused"])
+            elif action == "screen_lock":
+                self.screen_locked = bool(kwargs["locked"])
             elif action == "test_notification":
                 self._emit(t, [Alert(t, "test", "posture: test notification",
                                      "Notifications work: this is how alerts will arrive.")])
@@ -183,7 +186,8 @@ class PostureSession:
         with self._lock:
             self._status.update({
                 "placement": placement,
-                "paused": self.paused, "calibrated": self.detector.baseline is not None,
+                "paused": self.paused, "screen_locked": self.screen_locked,
+                "calibrated": self.detector.baseline is not None,
                 "calibrating": self.calibration is not None,
                 "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
             if self.counter is None:

@@ -62,8 +62,10 @@ def probe(device: int | str, config: CameraConfig,
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CameraError(f"camera {device} unavailable: {first}") from exc
     try:
-        if not cap.isOpened():
-            raise CameraError(f"camera {device} unavailable: {why_unavailable(device)}")
+        # A camera another program holds (a video call) is no error: the monitor waits for
+        # it, retrying quietly, in the state "busy".
+        if not cap.isOpened() and (reason := why_unavailable(device)) != BUSY:
+            raise CameraError(f"camera {device} unavailable: {reason}")
     finally:
         cap.release()
 
@@ -89,7 +91,15 @@ def why_unavailable(device: int | str) -> str:
             return f"not found: {path} does not exist"
         if not os.access(path, os.R_OK | os.W_OK):
             return f"permission denied on {path} (add yourself to the 'video' group)"
-    return "busy or unsupported: another program may be using the camera"
+    return BUSY
+
+
+BUSY = "another program may be using the camera (a video call?); trying again"
+
+
+def unavailable_state(reason: str) -> str:
+    """The camera state for a reason it could not be opened: busy, or unavailable."""
+    return "busy" if reason == BUSY else "unavailable"
 
 
 def valid_frame(frame: object) -> bool:
@@ -123,6 +133,7 @@ class SupervisedCamera:
         self._want = False
         self._stop = threading.Event()
         self._paused = threading.Event()
+        self._pause_reason = ""
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.state = "opening"
@@ -174,8 +185,9 @@ class SupervisedCamera:
             self._want = False
             return self._latest if self._latest is not None and self._seq >= wanted else None
 
-    def pause(self) -> None:
-        """Release the device until resume()."""
+    def pause(self, reason: str = "paused or nobody there") -> None:
+        """Release the device until resume(); `reason` is the released state's detail."""
+        self._pause_reason = reason
         self._paused.set()
         self._wake.set()
         with self._cond:
@@ -220,7 +232,7 @@ class SupervisedCamera:
         backoff = 1.0
         while self._alive(gen):
             if self._paused.is_set():
-                self._set_state("released", "paused or nobody there")
+                self._set_state("released", self._pause_reason)
                 self._sleep(3600)
                 continue
             self._set_state("opening")
@@ -231,7 +243,8 @@ class SupervisedCamera:
                 return
             if cap is None:
                 self._reopening = True
-                self._set_state("unavailable", why_unavailable(self.device))
+                reason = why_unavailable(self.device)
+                self._set_state(unavailable_state(reason), reason)
                 self._sleep(backoff)
                 backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
