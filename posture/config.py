@@ -58,6 +58,8 @@ class MonitorConfig(Section):
                                description="sampling rate during an exercise (capped by the "
                                            "camera's frame rate)")
     model: Literal["lite", "full", "heavy"] = Field("full", description="pose model variant")
+    skip_still: bool = Field(True, description="skip the pose model on camera frames that "
+                                               "have not changed (analysed at least every 5 s)")
 
 
 def calibration_problem(path: Path) -> str | None:

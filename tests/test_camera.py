@@ -33,8 +33,10 @@ class FakeEstimator:
 
 @contextlib.contextmanager
 def running(world, config=FAST):
+    # Every sample through the (fake) model: its calls show that frames flow (skipping
+    # unchanged frames is tested in test_stillness.py).
     cfg = Config().model_copy(update={"camera": config}).with_changes(
-        {"monitor": {"sample_hz": 5}})
+        {"monitor": {"sample_hz": 5, "skip_still": False}})
     monitor, estimator, stop = PostureSession(cfg), FakeEstimator(), threading.Event()
     states = []
     camera = SupervisedCamera(0, config, opener=world.opener)

@@ -11,14 +11,18 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from posture.config import Config
 from posture.live.session import PostureSession
 from posture.vision.camera import SupervisedCamera, device_of
 from posture.vision.pose import Pose
 from posture.vision.sources import open_source, prefetch
+from posture.vision.stillness import StillnessGate
 
 EstimatorFactory = Callable[[], contextlib.AbstractContextManager[Any]]
 
@@ -60,6 +64,32 @@ def run_file(path: str | Path, session: PostureSession, open_estimator: Estimato
     return samples
 
 
+class Sampler:
+    """The pose of each camera sample: from the model, or, when the picture has not changed
+    since the last frame the model saw (StillnessGate), that frame's pose again at the new
+    time. Every frame is analysed during an exercise or a calibration, and with the gate
+    off. The benchmark drives this same object."""
+
+    def __init__(self, gate: StillnessGate | None) -> None:
+        self.gate = gate
+        self.last: Pose | None = None
+
+    def pose(self, estimator: Any, rgb: np.ndarray, t_ms: int, every_frame: bool) -> Pose:
+        wanted = self.gate.should_analyse(rgb, t_ms) if self.gate is not None else True
+        if wanted or every_frame or self.last is None:
+            self.last = estimator.detect(rgb, t_ms)
+            if self.gate is not None:
+                self.gate.analysed(t_ms)
+            return self.last
+        return replace(self.last, timestamp_ms=t_ms)
+
+    def forget(self) -> None:
+        """After the camera was closed: analyse the next frame whatever it looks like."""
+        self.last = None
+        if self.gate is not None:
+            self.gate.reset()
+
+
 def run_camera(config: Config, session: PostureSession, open_estimator: EstimatorFactory,
                stop: threading.Event, camera: SupervisedCamera | None = None) -> int:
     """Sample the camera until stop is set; release it while nobody is there."""
@@ -69,6 +99,7 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
     cam.start()
     samples, last_t, away_since, next_probe = 0, -1, None, 0.0
     release_s = config.camera.release_when_away_s
+    sampler = Sampler(StillnessGate() if config.monitor.skip_still else None)
     with open_estimator() as estimator:
         try:
             while not stop.is_set():
@@ -77,6 +108,7 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
                 if session.paused or session.screen_locked:  # the camera is closed
                     if not cam.paused:
                         cam.pause("screen locked" if session.screen_locked else "paused")
+                        sampler.forget()  # the first frame after it goes through the model
                     _drain(changes, session, cam)
                     stop.wait(0.2)
                     continue
@@ -93,7 +125,7 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
                     continue
                 t = max(frame.t_ms, last_t + 1)
                 last_t = t
-                pose: Pose = estimator.detect(frame.rgb, t)
+                pose = sampler.pose(estimator, frame.rgb, t, session.analyses_every_frame())
                 session.offer_frame(frame.rgb)
                 session.process(pose)
                 samples += 1
@@ -103,6 +135,7 @@ def run_camera(config: Config, session: PostureSession, open_estimator: Estimato
                     away_since = tick if away_since is None else away_since
                     if release_s and tick - away_since >= release_s:
                         cam.pause("nobody there")
+                        sampler.forget()
                         next_probe = tick + config.camera.away_probe_s
                 stop.wait(max(0.0, session.interval_s() - (time.monotonic() - tick)))
         finally:

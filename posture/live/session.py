@@ -148,6 +148,11 @@ class PostureSession:
     def preview_jpeg(self) -> bytes | None:
         return self._preview if self.preview_enabled else None
 
+    def analyses_every_frame(self) -> bool:
+        """During an exercise or a calibration every sample goes through the model."""
+        return self.counter is not None or self.runner is not None or (
+            self.calibration is not None)
+
     # --- requests from other threads (the dashboard), applied on the session's thread ------
     def request(self, action: str, **kwargs: Any) -> None:
         """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
