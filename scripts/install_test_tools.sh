@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Debian packages the tests use beyond Python: Chromium for the dashboard's browser tests
-# (Playwright drives it; its own browser download is not used); desktop-file-utils and
-# GLib's gio to check the login autostart entry the way a desktop reads and runs it; and
-# dbus-daemon for a private session bus on which the screen-lock test locks the screen.
-# Installs only what is missing.
+# Debian packages the tests use beyond Python, installed when missing:
+# - Chromium for the dashboard's browser tests (Playwright drives it; its own browser
+#   download is not used);
+# - desktop-file-utils and GLib's gio, to check the login autostart entry the way a desktop
+#   reads and runs it; dbus-daemon, for a private session bus on which the screen-lock test
+#   locks the screen;
+# - Xvfb, trayer (a system tray), xdotool and imagemagick, to show, click and photograph the
+#   tray icon, and the X11 libraries Qt's xcb platform loads.
 set -euo pipefail
+packages=(desktop-file-utils libglib2.0-bin dbus-daemon xvfb trayer xdotool imagemagick
+          libegl1 libgl1 libfontconfig1 libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0
+          libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
+          libxcb-shape0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1)
 missing=()
 [ -x "${POSTURE_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium chromium-driver)
-command -v desktop-file-validate >/dev/null 2>&1 || missing+=(desktop-file-utils)
-command -v gio >/dev/null 2>&1 || missing+=(libglib2.0-bin)
-command -v dbus-daemon >/dev/null 2>&1 || missing+=(dbus-daemon)
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

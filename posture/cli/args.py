@@ -42,6 +42,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, demo: bool = False) -> No
     parser.add_argument("--no-browser", action="store_true",
                         help="do not open the dashboard in a browser")
     parser.add_argument("--no-dashboard", action="store_true", help="run without the dashboard")
+    parser.add_argument("--no-tray", action="store_true",
+                        help="no tray icon (shown by default in a desktop session)")
     parser.add_argument("--keep-open", action="store_true",
                         help="file sources: keep the dashboard up after the file ends")
 

@@ -105,12 +105,21 @@ def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
             args, session, hub, history)
         if lock is not None:
             lock.update(pid=os.getpid(), url=url, dashboard=server is not None)
-        code = _loop(session, config, source, args.speed, store, stop)
-        if server is not None and args.keep_open and source is not None and not stop.is_set():
-            print("posture: the recording ended; the dashboard stays open (Ctrl-C to stop)",
-                  file=sys.stderr)
-            stop.wait()
-        return code
+
+        def monitor() -> int:
+            code = _loop(session, config, source, args.speed, store, stop)
+            if server is not None and args.keep_open and source is not None and (
+                    not stop.is_set()):
+                print("posture: the recording ended; the dashboard stays open (Ctrl-C to "
+                      "stop)", file=sys.stderr)
+                stop.wait()
+            return code
+
+        if _wants_tray(args):
+            from posture.cli.tray import run_with_tray
+
+            return run_with_tray(session, url, stop, monitor)
+        return monitor()
     finally:
         if watcher is not None:
             watcher.stop()
@@ -171,6 +180,20 @@ def interface_addresses() -> set[str]:
 
     return {str(a.address).split("%")[0] for addrs in psutil.net_if_addrs().values()
             for a in addrs if a.family in (socket.AF_INET, socket.AF_INET6)}
+
+
+def _wants_tray(args: argparse.Namespace) -> bool:
+    """The tray icon is shown in a desktop session unless --no-tray; without Qt or a tray
+    there, the monitor says so once and runs as in a terminal."""
+    if getattr(args, "no_tray", True) or not _has_display():
+        return False
+    from posture.cli.tray import tray_available
+
+    if tray_available():
+        return True
+    print("posture: no tray icon (it needs PySide6 and a desktop with a system tray); "
+          "use the dashboard", file=sys.stderr)
+    return False
 
 
 def _has_display() -> bool:
