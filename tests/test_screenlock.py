@@ -3,6 +3,7 @@ screensaver on it (a real D-Bus service that answers GetActive and emits ActiveC
 and the monitor's camera closed while locked and reopened after unlocking."""
 
 import contextlib
+import os
 import shutil
 import subprocess
 import threading
@@ -34,21 +35,23 @@ def bus():
     proc.wait(10)
 
 
-class ScreenSaver:
-    """A screensaver service on the bus: owns the name, answers GetActive, emits
-    ActiveChanged (as GNOME's or KDE's does when the screen locks)."""
+class BusService:
+    """A D-Bus service of the test's own on the bus: owns `name`, answers method calls with
+    answer(member, body) -> (signature, values) or None, emits signals from `path`."""
 
-    def __init__(self, address, name="org.freedesktop.ScreenSaver", active=False):
+    def __init__(self, address, name):
+        from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
 
-        self.name, self.path, self.active = name, "/" + name.replace(".", "/"), active
+        self.name, self.path = name, "/" + name.replace(".", "/")
         self.conn = open_dbus_connection(address)
-        from jeepney.bus_messages import message_bus
-
         self.conn.send_and_get_reply(message_bus.RequestName(name), timeout=5)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def answer(self, member, body):
+        return None
 
     def _serve(self):
         from jeepney import HeaderFields, MessageType, new_method_return
@@ -60,22 +63,37 @@ class ScreenSaver:
                 continue
             except OSError:
                 return
-            fields = msg.header.fields
-            if (msg.header.message_type is MessageType.method_call
-                    and fields.get(HeaderFields.member) == "GetActive"):
-                self.conn.send(new_method_return(msg, "b", (self.active,)))
+            if msg.header.message_type is MessageType.method_call:
+                answer = self.answer(msg.header.fields.get(HeaderFields.member), msg.body)
+                if answer is not None:
+                    self.conn.send(new_method_return(msg, *answer))
 
-    def lock(self, active=True):
+    def emit(self, member, signature, values):
         from jeepney import DBusAddress, new_signal
 
-        self.active = active
         emitter = DBusAddress(self.path, interface=self.name)
-        self.conn.send(new_signal(emitter, "ActiveChanged", "b", (active,)))
+        self.conn.send(new_signal(emitter, member, signature, values))
 
     def close(self):
         self._stop.set()
         self._thread.join(5)
         self.conn.close()
+
+
+class ScreenSaver(BusService):
+    """A screensaver: answers GetActive, emits ActiveChanged (as GNOME's or KDE's does when
+    the screen locks)."""
+
+    def __init__(self, address, name="org.freedesktop.ScreenSaver", active=False):
+        self.active = active
+        super().__init__(address, name)
+
+    def answer(self, member, body):
+        return ("b", (self.active,)) if member == "GetActive" else None
+
+    def lock(self, active=True):
+        self.active = active
+        self.emit("ActiveChanged", "b", (active,))
 
 
 @pytest.mark.parametrize("name", ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"])
@@ -142,3 +160,44 @@ def test_a_locked_screen_closes_the_camera_and_unlocking_reopens_it(bus):
         loop.join(10)
         watcher.stop()
         saver.close()
+
+
+class NotificationServer(BusService):
+    """A freedesktop notification server: records Notify calls (answering id 7) and emits
+    ActionInvoked when the test "clicks" an action."""
+
+    def __init__(self, address):
+        self.shown = []
+        super().__init__(address, "org.freedesktop.Notifications")
+
+    def answer(self, member, body):
+        if member != "Notify":
+            return None
+        self.shown.append(body)
+        return "u", (7,)
+
+    def click(self, action):
+        self.emit("ActionInvoked", "us", (7, action))
+
+
+def test_an_alert_offers_snooze_and_the_click_snoozes(bus):
+    """A slouch alert as a desktop notification with actions; choosing Snooze snoozes."""
+    from posture.analysis.events import Alert
+    from posture.live.notify import Notifier
+
+    server = NotificationServer(bus)
+    session = PostureSession(Config())
+    notifier = Notifier(Config().alerts, stream=open(os.devnull, "w"))  # noqa: SIM115
+    notifier.bus_address = bus
+    notifier.on_action = lambda action: session.request("snooze") if action == "snooze" else None
+    try:
+        notifier.deliver(Alert(0, "slouch", "Check your posture", "Slouched for a minute"))
+        assert wait_for(lambda: server.shown, 5)
+        app, _, _, title, message, actions, _, _ = server.shown[0]
+        assert title == "Check your posture" and "snooze" in actions[::2]
+        time.sleep(0.3)  # the notifier is listening for the choice now
+        server.click("snooze")
+        assert wait_for(lambda: (session.apply_requests(), session.status())[1][
+            "snoozed_until_ms"] is not None, 5)
+    finally:
+        server.close()

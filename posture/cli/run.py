@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import webbrowser
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,7 @@ def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
             args, session, hub, history)
         if lock is not None:
             lock.update(pid=os.getpid(), url=url, dashboard=server is not None)
+        notifier.on_action = partial(_alert_action, session, url)
 
         def monitor() -> int:
             code = _loop(session, config, source, args.speed, store, stop)
@@ -180,6 +182,14 @@ def interface_addresses() -> set[str]:
 
     return {str(a.address).split("%")[0] for addrs in psutil.net_if_addrs().values()
             for a in addrs if a.family in (socket.AF_INET, socket.AF_INET6)}
+
+
+def _alert_action(session: PostureSession, url: str | None, action: str) -> None:
+    """What an alert's buttons do: snooze, or (a click on the alert) open the dashboard."""
+    if action == "snooze":
+        session.request("snooze")
+    elif action == "default" and url:
+        webbrowser.open(url)
 
 
 def _wants_tray(args: argparse.Namespace) -> bool:
