@@ -38,6 +38,17 @@ def test_the_icon_says_the_state(status, state, words):
     assert shown == state and colour == LOOKS[state][0] and words in tooltip
 
 
+def test_an_unreachable_display_means_no_tray(tmp_path):
+    """Qt aborts the process on a display it cannot open: never try one that does not
+    answer (a stale DISPLAY from an old SSH session, say)."""
+    from posture.cli.tray import display_reachable
+
+    assert not display_reachable({"DISPLAY": ":987"})
+    assert not display_reachable({"DISPLAY": "nonsense"})
+    assert not display_reachable({"WAYLAND_DISPLAY": "wayland-9",
+                                  "XDG_RUNTIME_DIR": str(tmp_path)})
+
+
 def test_a_timed_pause_says_how_long_is_left():
     assert "for 30 min more" in tray_state({"paused": True}, paused_until=2800, now=1000)[2]
     assert tomorrow(0) > 0 and 0 < tomorrow() - time.time() <= 86400 + 3600

@@ -11,11 +11,15 @@ Menu actions go through `session.request`, as the dashboard's do.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import sys
 import threading
 import time
 import webbrowser
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any, cast
 
 from posture.analysis.program import builtin_program, builtin_program_names
@@ -61,12 +65,44 @@ def tomorrow(now: float | None = None) -> float:
 
 def tray_available() -> bool:
     """Whether a tray can be shown: Qt is installed and the desktop has a tray."""
+    if not display_reachable():
+        return False  # Qt would abort the whole process on a display it cannot open
     try:
         from PySide6.QtWidgets import QSystemTrayIcon
     except ImportError:
         return False
     _application()
     return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+def display_reachable(environ: dict[str, str] | None = None) -> bool:
+    """Whether the desktop's display server answers (an X display named by DISPLAY, or the
+    Wayland socket); macOS and Windows always have one."""
+    env = dict(os.environ) if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return True
+    if wayland := env.get("WAYLAND_DISPLAY"):
+        path = Path(wayland) if wayland.startswith("/") else Path(
+            env.get("XDG_RUNTIME_DIR", "/nonexistent")) / wayland
+        if _connects(socket.AF_UNIX, str(path)):
+            return True
+    host, _, rest = env.get("DISPLAY", "").partition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return False
+    if host in ("", "unix"):
+        return _connects(socket.AF_UNIX, f"/tmp/.X11-unix/X{number}")
+    return _connects(socket.AF_INET, (host, 6000 + int(number)))
+
+
+def _connects(family: int, address: Any) -> bool:
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            probe.connect(address)
+        return True
+    except OSError:
+        return False
 
 
 def _application() -> Any:
