@@ -71,5 +71,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def unknown_name(kind: str, name: str, known: list[str]) -> str:
+    """"unknown exercise 'chin_tuk'; did you mean chin_tuck? known: ..." (one line)."""
+    import difflib
+
+    close = [k for k in known if name and k.startswith(name)] or difflib.get_close_matches(
+        name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown {kind} {name!r}{hint}; known: {', '.join(known)}"
+
+
 def first_error(exc: ValidationError) -> str:
     return explain(exc.errors()[0])

@@ -147,7 +147,7 @@ def test_missing_camera_exits_4(via):
     args = ["run", "--no-dashboard"] + (["--camera", "99"] if via == "flag" else [])
     env = {"POSTURE_CAMERA_DEVICE": "99"} if via == "environment" else {}
     line = one_clean_line(run_cli(*args, env=env, timeout=60), code=4)
-    assert "camera 99" in line
+    assert "camera 99" in line and "posture demo" in line  # and what to try instead
 
 
 @pytest.mark.parametrize("where", ["/etc/hostname", "folder", "missing parent"])
@@ -456,3 +456,18 @@ def test_visibility_and_presence_out_of_range_are_refused(tmp_path, column, valu
     path = tmp_path / "t.jsonl"
     path.write_text(HEADER + json.dumps({"t_ms": 0, "landmarks": rows}) + "\n")
     assert "within [0, 1]" in one_clean_line(run_cli("analyze", str(path)))
+
+
+@pytest.mark.parametrize("flag, name, hint", [("--exercise", "chin_tuk", "chin_tuck"),
+                                              ("--program", "desk", "desk_break")])
+def test_a_misspelt_name_gets_a_suggestion_and_the_known_names(tmp_path, flag, name, hint):
+    trace = point_trace(tmp_path / "t.jsonl")
+    line = one_clean_line(run_cli("analyze", str(trace), flag, name))
+    assert f"did you mean {hint}?" in line and "known:" in line
+
+
+def test_a_wrong_source_is_said_before_anything_else(tmp_path):
+    proc = run_cli("run", "--source", str(tmp_path / "nope.mp4"), "--no-browser", "--port",
+                   "0", "--no-history")
+    assert proc.stderr.splitlines()[0].startswith("posture: error:"), proc.stderr
+    one_clean_line(proc)

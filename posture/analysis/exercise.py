@@ -59,7 +59,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
 from posture.files import read_small_text
-from posture.schema import NAME_PATTERN, StrictModel, Text, first_error
+from posture.schema import NAME_PATTERN, StrictModel, Text, first_error, unknown_name
 
 BIG = 1e6
 
@@ -247,6 +247,6 @@ def builtin_names() -> list[str]:
 
 def builtin_exercise(name: str) -> Exercise:
     if name not in builtin_names():
-        raise UsageError(f"unknown exercise {name!r}; built in: {', '.join(builtin_names())}")
+        raise UsageError(unknown_name("exercise", name, builtin_names()))
     text = (resources.files("posture.analysis") / "exercises" / f"{name}.toml").read_text("utf-8")
     return parse_exercise(tomllib.loads(text))

@@ -33,7 +33,7 @@ from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_
 from posture.analysis.metrics import Metrics
 from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
-from posture.schema import NAME_PATTERN, StrictModel, Text, first_error
+from posture.schema import NAME_PATTERN, StrictModel, Text, first_error, unknown_name
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,7 @@ def builtin_program_names() -> list[str]:
 
 def builtin_program(name: str) -> Program:
     if name not in builtin_program_names():
-        raise UsageError(f"unknown program {name!r}; built in: "
-                         f"{', '.join(builtin_program_names())}")
+        raise UsageError(unknown_name("routine", name, builtin_program_names()))
     text = (resources.files("posture.analysis") / "programs" / f"{name}.toml").read_text("utf-8")
     return parse_program(tomllib.loads(text), Path("."), f"built-in program {name}")
 

@@ -87,7 +87,8 @@ def exercise_options(args: argparse.Namespace) -> dict[str, Any]:
         return {"exercise": load_exercise_file(args.exercise_file)}
     if args.program is not None:
         name = str(args.program)
-        if not args.program.exists() and name in builtin_program_names():
-            return {"program": builtin_program(name)}
+        if not args.program.exists() and (name in builtin_program_names() or (
+                args.program.suffix == "" and "/" not in name and "\\" not in name)):
+            return {"program": builtin_program(name)}  # a routine's name, or a misspelt one
         return {"program": load_program(args.program)}
     return {}

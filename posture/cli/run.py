@@ -37,6 +37,7 @@ from posture.server.serve import DashboardServer, is_loopback, pick_port
 from posture.vision.camera import device_of, probe
 from posture.vision.estimator import open_estimator
 from posture.vision.modelstore import ensure_model
+from posture.vision.sources import open_source
 
 
 def _baseline(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
@@ -71,6 +72,9 @@ def run_command(args: argparse.Namespace, demo: bool = False,
     source = str(demo_trace()) if demo else args.source
     if not (math.isfinite(args.speed) and 0 <= args.speed <= 100):
         raise UsageError(f"--speed must be within [0, 100], got {args.speed}")
+    if source is not None:
+        with open_source(source):  # a wrong file is said before anything else is printed
+            pass
     if source is None:
         ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
         probe(device_of(config.camera.device), config.camera)  # exit 4 for a wrong camera

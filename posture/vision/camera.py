@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -60,14 +61,30 @@ def probe(device: int | str, config: CameraConfig,
         cap = opener(device, config.width, config.height)
     except Exception as exc:  # noqa: BLE001 - whatever the driver says, it is unavailable
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CameraError(f"camera {device} unavailable: {first}") from exc
+        raise CameraError(f"camera {device} unavailable: {first}{what_else()}") from exc
     try:
         # A camera another program holds (a video call) is no error: the monitor waits for
         # it, retrying quietly, in the state "busy".
         if not cap.isOpened() and (reason := why_unavailable(device)) != BUSY:
-            raise CameraError(f"camera {device} unavailable: {reason}")
+            raise CameraError(f"camera {device} unavailable: {reason}{what_else()}")
     finally:
         cap.release()
+
+
+def cameras_found() -> list[str]:
+    """The video devices this system shows (Linux: /dev/video*); empty where it cannot
+    tell."""
+    if not sys.platform.startswith("linux"):
+        return []
+    return sorted(str(p) for p in Path("/dev").glob("video*"))
+
+
+def what_else() -> str:
+    """What to try instead, for a camera error's line."""
+    found = cameras_found()
+    where = (f"; cameras found: {', '.join(found)} (--camera ID or PATH)" if found else
+             "; no camera found" if sys.platform.startswith("linux") else "")
+    return f"{where}; without a camera, `posture demo` shows the monitor on a recording"
 
 
 # OpenCV takes a camera index as a C int; a larger number is no camera.
