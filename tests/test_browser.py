@@ -164,6 +164,8 @@ def test_report_and_settings_pages(page):
     page.wait_for_selector("input[name='breaks.sit_limit_min']")
     assert len(page.query_selector_all("#settings-form input, #settings-form select")) == len(
         [k for s in Config().to_dict().values() for k in s])
+    sections = page.locator("#settings-form h2").all_inner_texts()
+    assert sections[:2] == ["alerts", "breaks"] and sections[-1] == "camera", sections
     page.fill("input[name='monitor.sample_hz']", "500")
     page.click("#save-settings")
     expect(page.locator("#settings-message")).to_have_class("error")

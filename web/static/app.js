@@ -553,7 +553,11 @@ async function initSettings() {
   const form = $("settings-form");
   const initial = new Map();
   let section = null;
-  for (const doc of data.docs) {
+  // What a user comes for first (alerts and breaks), camera internals last.
+  const ORDER = ["alerts", "breaks", "posture", "history", "monitor", "camera"];
+  const rank = (doc) => (ORDER.indexOf(doc.section) + ORDER.length + 1) % (ORDER.length + 1);
+  const docs = [...data.docs].sort((a, b) => rank(a) - rank(b));
+  for (const doc of docs) {
     if (doc.section !== section) { section = doc.section; form.append(el("h2", section)); }
     const value = data.values[doc.section][doc.key];
     const label = el("label", null, "setting");
