@@ -72,7 +72,7 @@ def _short(value: Any) -> str:
 
 
 def unknown_name(kind: str, name: str, known: list[str]) -> str:
-    """"unknown exercise 'chin_tuk'; did you mean chin_tuck? known: ..." (one line)."""
+    """"unknown exercise 'chin_tuk' (did you mean chin_tuck?); known: ..." (one line)."""
     import difflib
 
     close = [k for k in known if name and k.startswith(name)] or difflib.get_close_matches(

@@ -6,7 +6,6 @@ import plistlib
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -110,4 +109,3 @@ def test_the_windows_startup_entry(tmp_path):
 def test_autostart_is_in_the_cli_help():
     proc = run_cli("autostart", "--help")
     assert proc.returncode == 0 and "enable" in proc.stdout
-    assert Path(autostart.__file__).name == "autostart.py"

@@ -75,7 +75,7 @@ def run_command(args: argparse.Namespace, demo: bool = False,
     if source is not None:
         with open_source(source):  # a wrong file is said before anything else is printed
             pass
-    if source is None:
+    else:
         ensure_model(config.monitor.model)  # fail early (exit 3), before opening the camera
         probe(device_of(config.camera.device), config.camera)  # exit 4 for a wrong camera
     return _monitor(args, config, options, source, demo, lock)

@@ -72,20 +72,21 @@ class Sampler:
 
     def __init__(self, gate: StillnessGate | None) -> None:
         self.gate = gate
-        self.last: Pose | None = None
+        self.last: Pose | None = None  # the pose of the gate's reference frame
 
     def pose(self, estimator: Any, rgb: np.ndarray, t_ms: int, every_frame: bool) -> Pose:
-        wanted = self.gate.should_analyse(rgb, t_ms) if self.gate is not None else True
-        if wanted or every_frame or self.last is None:
-            self.last = estimator.detect(rgb, t_ms)
-            if self.gate is not None:
-                self.gate.analysed(t_ms)
-            return self.last
-        return replace(self.last, timestamp_ms=t_ms)
+        if self.gate is None or every_frame:
+            # No thumbnails at 30 Hz during an exercise: the gate starts afresh after it.
+            self.forget()
+        elif not self.gate.should_analyse(rgb, t_ms) and self.last is not None:
+            return replace(self.last, timestamp_ms=t_ms)
+        self.last = estimator.detect(rgb, t_ms)
+        if self.gate is not None and not every_frame:
+            self.gate.analysed(t_ms)
+        return self.last
 
     def forget(self) -> None:
         """After the camera was closed: analyse the next frame whatever it looks like."""
-        self.last = None
         if self.gate is not None:
             self.gate.reset()
 

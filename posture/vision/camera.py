@@ -202,7 +202,7 @@ class SupervisedCamera:
             self._want = False
             return self._latest if self._latest is not None and self._seq >= wanted else None
 
-    def pause(self, reason: str = "paused or nobody there") -> None:
+    def pause(self, reason: str) -> None:
         """Release the device until resume(); `reason` is the released state's detail."""
         self._pause_reason = reason
         self._paused.set()

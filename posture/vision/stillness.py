@@ -61,8 +61,6 @@ class StillnessGate:
         self._previous: np.ndarray | None = None
         self._recent: deque[float] = deque(maxlen=self.window)
         self._pending: np.ndarray | None = None
-        self.skipped = 0
-        self.analysed_count = 0
 
     @property
     def threshold(self) -> float:
@@ -82,14 +80,13 @@ class StillnessGate:
                 or t_ms - self._reference_ms >= self.max_skip_s * 1000
                 or change(thumb, reference) > self.threshold):
             return True
-        self.skipped += 1
         return False
 
     def analysed(self, t_ms: int) -> None:
         """The frame last offered was analysed: it is the new reference."""
         self._reference, self._reference_ms = self._pending, t_ms
-        self.analysed_count += 1
 
     def reset(self) -> None:
-        """Forget the reference (after a pause, or when every frame must be analysed)."""
-        self._reference = None
+        """Forget the frames seen (after a pause, or while every frame is analysed): the
+        next one is analysed, and compared with nothing from before."""
+        self._reference = self._previous = None
