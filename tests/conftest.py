@@ -53,6 +53,19 @@ def model_path() -> Path:
     return ensure_model("full", show_progress=False)
 
 
+@pytest.fixture(scope="session")
+def sitting(data_dir, model_path):
+    """A real seated person (front-webcam photo, 3-D landmarks) turned to a side view."""
+    from synthetic import profile_from_world
+
+    from posture.vision.estimator import PoseEstimator, RunningMode
+    from posture.vision.sources import read_image_rgb
+
+    image = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
+    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
+        return profile_from_world(est.detect(image, 0), facing=1.0)
+
+
 def pytest_collection_modifyitems(config, items):
     """Every test that needs the real pose model (directly or through a fixture) is `model`."""
     for item in items:

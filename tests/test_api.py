@@ -166,6 +166,29 @@ def test_settings_round_trip(client, setup):
     assert client.get("/api/settings").json()["values"]["breaks"]["sit_limit_min"] == 30.0
 
 
+def test_settings_that_can_apply_at_once_reach_the_running_monitor(client, setup):
+    monitor = setup[1]
+    response = client.put("/api/settings", json={"alerts": {"after_slouched_s": 5},
+                                                 "camera": {"width": 320}}, headers=ORIGIN)
+    body = response.json()
+    assert body["applied"] == ["alerts.after_slouched_s"]
+    assert body["restart_needed"] == ["camera.width"] and "restart" in body["note"]
+    monitor.apply_requests()
+    assert monitor.config.alerts.after_slouched_s == 5.0
+    assert monitor.config.camera.width == 640  # the camera is opened at the start only
+
+
+def test_nothing_starts_while_nothing_is_monitored(client, setup):
+    monitor = setup[1]
+    monitor.camera_changed("ended", "the recording ended", 0)
+    response = client.post("/api/session", json={"exercise": "chin_tuck"}, headers=ORIGIN)
+    assert response.status_code == 409
+    assert response.json()["detail"] == "cannot start: not monitoring: the recording ended"
+    assert client.get("/api/status").json()["monitoring"]["active"] is False
+    response = client.post("/api/calibrate/keep", headers=ORIGIN)
+    assert response.status_code == 409 and "no calibration" in response.json()["detail"]
+
+
 def test_saving_settings_writes_only_what_the_user_set(client, setup, monkeypatch):
     monkeypatch.setenv("POSTURE_ALERTS_COOLDOWN_MIN", "5")
     assert client.get("/api/settings").json()["values"]["alerts"]["cooldown_min"] == 5.0
@@ -186,7 +209,8 @@ def test_controls_reach_the_monitor(client, setup):
     monitor.process(side_pose(t_ms=0))
     assert monitor.counter is not None and monitor.paused
     status = client.get("/api/status").json()
-    assert status["exercise"]["name"] == "chin_tuck" and status["paused"] is True
+    assert status["activity"]["name"] == "chin_tuck" and status["paused"] is True
+    assert status["monitoring"] == {"active": False, "reason": "paused"}
     assert client.delete("/api/session", headers=ORIGIN).is_success
     monitor.apply_requests()
     assert monitor.counter is None
@@ -293,7 +317,11 @@ def test_routines_are_listed_and_started_with_step_cues(client, setup):
     assert client.post("/api/session", json={"program": "desk_break"},
                        headers=ORIGIN).json() == {"started": "desk_break"}
     monitor.process(side_pose(18, 3, 95, t_ms=0))
-    assert monitor.status()["program"]["cue"].startswith("Stand up and move")
+    activity = monitor.status()["activity"]
+    assert activity["kind"] == "routine" and activity["title"] == routines["desk_break"]["title"]
+    assert (activity["step"], activity["steps"], activity["reps"]) == (1, 3, 0)
+    assert activity["target"] == routines["desk_break"]["steps"][0]["reps"]
+    assert activity["step_cue"].startswith("Stand up and move")
     assert client.post("/api/session", json={"program": "nope"},
                        headers=ORIGIN).status_code == 404
 

@@ -70,18 +70,6 @@ def serve(trace, tmp):
 
 
 @pytest.fixture(scope="module")
-def sitting(data_dir, model_path):
-    from test_exercise import profile_from_world
-
-    from posture.vision.estimator import PoseEstimator, RunningMode
-    from posture.vision.sources import read_image_rgb
-
-    image = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
-    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
-        return profile_from_world(est.detect(image, 0), facing=1.0)
-
-
-@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import expect, sync_playwright
 

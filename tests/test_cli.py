@@ -123,6 +123,19 @@ def test_trace_holds_exactly_the_live_landmarks(tmp_path, data_dir, model_path):
         assert np.array_equal(a.visibility, b.visibility)
 
 
+def test_calibrating_on_a_hunched_photo_is_refused_unless_kept(tmp_path, data_dir, model_path):
+    profile = tmp_path / "me.json"
+    photo = str(data_dir / "side_sitting" / "hunchback.jpg")
+    proc = run_cli("calibrate", "--source", photo, "--out", str(profile))
+    assert proc.returncode == 2 and not profile.exists()
+    assert "not saved: This upright looks slouched: neck 38°, trunk 41°" in proc.stderr
+    assert "add --keep" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    proc = run_cli("calibrate", "--source", photo, "--out", str(profile), "--keep")
+    assert proc.returncode == 0 and profile.exists()
+    assert "Your upright: neck 38°, trunk 41°" in proc.stdout
+    assert "kept although it looks slouched" in proc.stdout
+
+
 def test_analyze_folder_with_baseline_and_saved_profile(tmp_path, data_dir, model_path):
     upright = data_dir / "front_webcam" / "upright"
     baseline = tmp_path / "baseline"

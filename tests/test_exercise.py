@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from conftest import REPO, run_cli
-from synthetic import HEAD, profile_from_world, real_jittered, rotate_about, with_landmarks
+from synthetic import HEAD, real_jittered, rotate_about, with_landmarks
 
 from posture.analysis.events import FormFault
 from posture.analysis.exercise import builtin_exercise, builtin_names, load_exercise_file
@@ -75,14 +75,6 @@ def test_bad_exercise_cli_exits_2(tmp_path):
 # --- chin tucks on controlled sequences built from a real person's landmarks ----------------
 
 FPS = 15
-
-
-@pytest.fixture(scope="module")
-def sitting(data_dir, model_path):
-    """A real seated person (front-webcam photo, 3-D landmarks) turned to a side view."""
-    image = read_image_rgb(data_dir / "front_webcam" / "upright" / "sample-1542640808958-4.jpg")
-    with PoseEstimator(model_path, RunningMode.IMAGE) as est:
-        return profile_from_world(est.detect(image, 0), facing=1.0)
 
 
 def tuck(pose, amount, nod_deg=0.0):

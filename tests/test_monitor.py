@@ -135,12 +135,34 @@ def test_run_cli_on_trace_writes_history(day, tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_runs_without_camera(tmp_path):
-    proc = run_cli("demo", "--speed", "0", "--no-history", "--no-browser", "--port", "0",
-                   env={"POSTURE_CONFIG": empty_config(tmp_path)})
-    assert proc.returncode == 0, proc.stderr
-    assert "posture slouched" in proc.stderr and "posture away" in proc.stderr
-    assert "Check your posture" in proc.stderr
+def test_demo_runs_without_camera_and_stays_open_until_quit(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "POSTURE_CONFIG": empty_config(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "posture", "demo", "--speed", "0",
+                             "--no-history", "--no-browser", "--port", "0"],
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL)
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        lines.append(line)
+        if not line or "stays open" in line:
+            break
+    err = "".join(lines)
+    # The recording is over, and the newcomer's dashboard is still there.
+    assert "dashboard stays open until you press Ctrl-C" in err, err
+    time.sleep(1)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0, rest
+    assert "posture slouched" in err and "posture away" in err
+    assert "Check your posture" in err
 
 
 @pytest.mark.slow

@@ -93,6 +93,7 @@ class ExerciseSessionEnded(Event):
     program: str | None
     reps: tuple[RepFinished, ...]
     adherence: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None  # how it went (analysis.coaching.summary)
     kind: ClassVar[str] = "exercise_session_ended"
 
 
@@ -122,6 +123,7 @@ class CalibrationFinished(Event):
     detail: str
     profile: dict[str, Any] | None = None
     advice: dict[str, Any] | None = None  # camera placement advice (analysis.placement)
+    check: dict[str, Any] | None = None  # the upright in words (slouch.calibration_check)
     kind: ClassVar[str] = "calibration_finished"
 
 

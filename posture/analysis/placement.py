@@ -10,6 +10,7 @@ neck angle in 3-D.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from posture.analysis.calibration import Baseline
@@ -40,9 +41,17 @@ class PlacementAdvice:
 
 
 def placement_advice(baseline: Baseline) -> PlacementAdvice:
-    has = baseline.values.__contains__
+    """What the calibration's camera position can judge."""
+    return placement_for(baseline.view, baseline.values, baseline.image_size)
+
+
+def placement_for(view: View, measured: Mapping[str, float | None],
+                  image_size: tuple[int, int]) -> PlacementAdvice:
+    """What a camera seeing this view, with these metrics measured, can judge."""
+    values = {k: v for k, v in measured.items() if v is not None}
+    has = values.__contains__
     can, cannot, tips = [], [], []
-    if baseline.view is View.SIDE:
+    if view is View.SIDE:
         if has("neck_deg"):
             can.append("forward head (neck angle, measured on the image)")
         if has("thoracic_deg"):
@@ -59,8 +68,8 @@ def placement_advice(baseline: Baseline) -> PlacementAdvice:
         tips.append("For sideways lean and distance to the screen, a camera in front of you "
                     "(a laptop webcam) judges them against your calibration.")
     else:
-        oblique = baseline.view is View.OBLIQUE
-        yaw = baseline.values.get("yaw_deg")
+        oblique = view is View.OBLIQUE
+        yaw = values.get("yaw_deg")
         can += ["head sinking or slumping down (against your calibration)",
                 "moving closer to or away from the screen", "looking down",
                 "leaning to one side"]
@@ -81,12 +90,12 @@ def placement_advice(baseline: Baseline) -> PlacementAdvice:
             tips.insert(0, f"The camera sees you at an angle{turned}: face it square "
                            f"(within {FRONT_MAX_YAW_DEG:.0f} degrees) or move it to your side "
                            "for steadier results.")
-    width = baseline.values.get("shoulder_width_px")
-    if width is not None and baseline.view is not View.SIDE:
-        share = width / baseline.image_size[0]
+    width = values.get("shoulder_width_px")
+    if width is not None and view is not View.SIDE:
+        share = width / image_size[0]
         if share < SMALL_SHOULDERS:
             tips.append("You are small in the picture: sit closer or move the camera nearer.")
         elif share > WIDE_SHOULDERS:
             tips.append("Your shoulders nearly fill the picture: move the camera back so "
                         "both stay in view when you lean.")
-    return PlacementAdvice(baseline.view.value, tuple(can), tuple(cannot), tuple(tips))
+    return PlacementAdvice(view.value, tuple(can), tuple(cannot), tuple(tips))

@@ -138,6 +138,26 @@ class SessionRunner:
     def step(self) -> Step | None:
         return None if self.finished else self.program.steps[self.step_index]
 
+    @property
+    def counters(self) -> tuple[RepCounter, ...]:
+        return tuple(self._counters)
+
+    @property
+    def counter(self) -> RepCounter:
+        """The current step's counter (the last step's once finished)."""
+        return self._counters[self.step_index]
+
+    @property
+    def set_reps(self) -> int:
+        """Valid reps in the set under way."""
+        return self.counter.reps - self._set_start_reps
+
+    def rest_left_s(self, t_ms: int) -> float | None:
+        """Seconds of rest left between sets, or None while a set is under way."""
+        if self._rest_until_ms is None or t_ms >= self._rest_until_ms:
+            return None
+        return (self._rest_until_ms - t_ms) / 1000
+
     def update(self, metrics: Metrics) -> list[Event]:
         t = metrics.timestamp_ms
         if self.finished:

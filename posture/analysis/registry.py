@@ -95,7 +95,36 @@ REASONS: dict[str, ReasonInfo] = {r.name: r for r in (
 REASON_NAMES = tuple(REASONS)
 
 
+@dataclass(frozen=True)
+class FaultInfo:
+    name: str
+    label: str  # what went wrong, in a few words
+    cue: str  # what to do about it next time (an exercise's own form rules carry theirs)
+
+
+# The faults every exercise can have; form-rule faults (nodding, shrugging, ...) are named
+# and cued by the exercise file that defines the rule.
+FAULTS: dict[str, FaultInfo] = {f.name: f for f in (
+    FaultInfo("too_shallow", "not far enough",
+              "Go all the way to the end position, as far as on your good reps"),
+    FaultInfo("hold_too_short", "hold too short",
+              "Stay in the end position until the hold time runs out, then release"),
+    FaultInfo("too_long", "took too long", "Move in one go, then come back to rest"),
+    FaultInfo("left_frame", "left the picture", "Stay in view of the camera"),
+    FaultInfo("unfinished", "not finished", "Come back to rest to finish the rep"),
+    FaultInfo("bouncing", "bouncing", "Hold still at the stretch; don't bounce"),
+    FaultInfo("wrong_view", "wrong side to the camera", "Turn the way the exercise needs"),
+)}
+
+
+def fault_label(name: str) -> str:
+    """A fault in words: the registry's label, else its name without underscores."""
+    info = FAULTS.get(name)
+    return info.label if info else name.replace("_", " ")
+
+
 def as_json() -> dict[str, object]:
     return {"metrics": [vars(m) | {"views": list(m.views)} for m in METRICS.values()],
             "reasons": [vars(r) for r in REASONS.values()],
+            "faults": [vars(f) for f in FAULTS.values()],
             "states": [s.value for s in PostureState]}

@@ -27,6 +27,7 @@ from enum import Enum
 from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
 from posture.analysis.exercise import Bounce, Exercise
 from posture.analysis.metrics import Metrics
+from posture.analysis.registry import FAULTS
 from posture.analysis.smoothing import ShotWatch
 
 # The counter reads per-frame metrics (not the posture smoother's, whose lag blurs the
@@ -49,7 +50,7 @@ HOLD_GAP_MS = 300
 # The user's own range: the median over this many of their latest valid reps.
 USER_RANGE_REPS = 5
 BOUNCE_WINDOW_MS = 3000
-BOUNCE_FAULT = ("bouncing", "Hold still at the stretch; don't bounce")
+BOUNCE_FAULT = ("bouncing", FAULTS["bouncing"].cue)
 # Settled: over SETTLE_MS the signal (through the median) spans under SETTLE_SPREAD times
 # the exercise's measured rest spread peak to peak, and its two halves' medians differ by
 # under half that (not still drifting). Measured on the chin-tuck clips: the model's first
@@ -95,6 +96,7 @@ class _Rep:
     held: list[float] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     next_progress_s: float = 1.0
+    holding: bool = False
 
 
 class RepCounter:
@@ -127,6 +129,18 @@ class RepCounter:
     @property
     def phase(self) -> Phase:
         return Phase.REST if self._rep is None else Phase.ACTIVE
+
+    def moment(self) -> tuple[str, float]:
+        """Where the person is in the movement, and the seconds held in this rep:
+        settling (no resting position yet), rest, moving (toward the end position),
+        hold (at it, with good form) or release (held, now on the way back or out)."""
+        rep = self._rep
+        if rep is None:
+            return ("settling" if self.rest is None else "rest"), 0.0
+        held = rep.hold_ms / 1000
+        if rep.holding:
+            return "hold", held
+        return ("release" if rep.hold_start_ms is not None else "moving"), held
 
     @property
     def reps(self) -> int:
@@ -336,6 +350,7 @@ class RepCounter:
                 rep.faults.append(fault)
                 events.append(FormFault(t, ex.name, fault, cue))
         holding = p >= (ex.hold_at or ex.full) and not broken
+        rep.holding = holding
         if holding:
             rep.held.append(value)
         events += self._time_hold(rep, holding, bool(broken), t, step)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -228,6 +229,43 @@ def angle_limits(view: View | None, baseline: Baseline | None,
                 out[name] = round(base + pair[0], 1)
         return out
     return {"neck_deg": config.neck_deg[0], "thoracic_deg": config.trunk_deg[0]}
+
+
+def calibration_check(baseline: Baseline, config: SlouchConfig) -> dict[str, Any]:
+    """An upright baseline measured against the absolute side-view onset limits: its
+    angles, what the user will be alerted at, in words, and a warning when it looks slouched.
+
+    The limits are the absolute ones (neck 30, trunk 20 degrees by default). Measured with
+    the full model (`python benchmarks/posture_accuracy.py --angles` and the front photos):
+    upright side photos read neck 14.5-18.7 and trunk -15.0 to -9.8 (11 and 30 degrees of
+    margin), the hunched ones neck 34.6-44.0 and trunk 25.4-41.3 (all flagged); from the
+    front the neck is estimated, 15.0-19.2 on the 15 upright webcam photos (no trunk: hips
+    out of view), so an upright front calibration is not flagged.
+    """
+    names = (("neck_deg", "neck", config.neck_deg[0]), ("thoracic_deg", "trunk",
+                                                        config.trunk_deg[0]))
+    angles = {n: round(v) for n, _, _ in names if (v := baseline.values.get(n)) is not None}
+    said = ", ".join(f"{word} {angles[n]}°" for n, word, _ in names if n in angles)
+    over = [(word, angles[n], limit) for n, word, limit in names
+            if n in angles and baseline.values[n] >= limit]
+    estimated = "" if baseline.view is View.SIDE else " (estimated from the front)"
+    if baseline.view is View.SIDE:
+        limits = angle_limits(View.SIDE, baseline, config)
+        alert = " or ".join(f"{word} {limits[n]:.0f}°" for n, word, _ in names if n in limits)
+        words = f"Your upright: {said}. A slouch builds above {alert}."
+    else:
+        words = ((f"Your upright: {said}{estimated}. " if said else "Your upright is saved. ")
+                 + "From the front, a slouch is your head dropping, coming closer or tilting "
+                 "down compared with this.")
+    warning = ""
+    if over:
+        what = ", ".join(f"{word} {value}°" for word, value, _ in over)
+        usual = " and ".join(f"{word} under {limit:.0f}°" for word, _, limit in over)
+        warning = (f"This upright looks slouched: {what}{estimated}, where sitting upright "
+                   f"measures {usual}. Sit tall and calibrate again, or keep it if this is "
+                   "how you sit upright.")
+    return {"view": baseline.view.value, "angles": angles, "words": words,
+            "looks_slouched": bool(over), "warning": warning}
 
 
 def judge(metrics: Metrics, baseline: Baseline | None, config: SlouchConfig,

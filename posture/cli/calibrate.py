@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from posture.analysis.calibration import (
     Baseline,
@@ -13,12 +14,14 @@ from posture.analysis.calibration import (
     save_profile,
 )
 from posture.analysis.events import CalibrationFinished, Event
+from posture.analysis.slouch import calibration_check
 from posture.config import Config
 from posture.errors import UsageError
 from posture.files import check_output_file, refuse_overwriting_inputs
 from posture.history.records import calibration_row
 from posture.history.store import Store
 from posture.live.offline import AnalyzeOptions, load_baseline
+from posture.live.session import slouch_config
 from posture.paths import user_data_dir
 from posture.vision.camera import device_of
 from posture.vision.estimator import open_estimator
@@ -26,8 +29,11 @@ from posture.vision.sources import CameraSource
 
 
 def calibrate(source: str | None, camera: str, seconds: float, out: Path | None,
-              options: AnalyzeOptions) -> tuple[Baseline, Path]:
-    """Build a baseline from a file or folder, or from `seconds` of camera frames, and save it."""
+              options: AnalyzeOptions, keep: bool = False
+              ) -> tuple[Baseline, Path, dict[str, Any]]:
+    """Build a baseline from a file or folder, or from `seconds` of camera frames, and save
+    it with its check in words (slouch.calibration_check). One that looks slouched is saved
+    only with keep."""
     path = out or default_profile_path()
     refuse_overwriting_inputs([source], [("--out", path)])
     if out is not None:  # fail before sampling, not after (the default folder is made)
@@ -36,9 +42,12 @@ def calibrate(source: str | None, camera: str, seconds: float, out: Path | None,
         baseline = load_baseline(source, options)
     else:
         baseline = _from_camera(device_of(camera), seconds, options)
+    check = calibration_check(baseline, slouch_config(options.config))
+    if check["looks_slouched"] and not keep:
+        raise UsageError(f"not saved: {check['warning'].replace('keep it', 'add --keep')}")
     save_profile(baseline, path)
     _remember(baseline, path, options.config)
-    return baseline, path
+    return baseline, path, check
 
 
 def _remember(baseline: Baseline, path: Path, config: Config) -> None:
@@ -75,6 +84,9 @@ def _from_camera(camera: int | str, seconds: float, options: AnalyzeOptions) -> 
             if finished.event is not None:
                 break
     event = finished.event
+    if event is not None and event.profile is not None and (event.check or {}).get(
+            "looks_slouched"):
+        return Baseline.from_json(event.profile, "live calibration")  # the caller says so
     if event is None or not event.ok or event.profile is None:
         raise UsageError(f"calibration failed: {event.detail if event else 'camera ended'}")
     return Baseline.from_json(event.profile, "live calibration")

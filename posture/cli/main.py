@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="where to save (default: default.json in the user data "
                                 "directory's calibration folder)")
     calibrate.add_argument("--variant", default="full", choices=("lite", "full", "heavy"))
+    calibrate.add_argument("--keep", action="store_true",
+                           help="save it even when it looks slouched (it is how you sit "
+                                "upright)")
     add_config_argument(calibrate)
     return parser
 
@@ -141,10 +144,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
                              config=load_config(args.config))
     if not 0.5 <= args.seconds <= 120:
         raise UsageError(f"--seconds must be within [0.5, 120], got {args.seconds}")
-    baseline, path = calibrate(args.source, args.camera, args.seconds, args.out, options)
-    shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(baseline.values.items()))
+    baseline, path, check = calibrate(args.source, args.camera, args.seconds, args.out,
+                                      options, keep=args.keep)
     print(f"saved {baseline.view.value}-view baseline from {baseline.frames} frames to {path}")
-    print(f"  {shown}")
+    print(f"  {check['words']}")
+    if check["warning"]:
+        print(f"  kept although it looks slouched (--keep): {check['warning']}")
     from posture.analysis.placement import placement_advice
 
     print("\n".join(placement_advice(baseline).lines()))

@@ -114,10 +114,11 @@ def _monitor(args: argparse.Namespace, config: Config, options: AnalyzeOptions,
 
         def monitor() -> int:
             code = _loop(session, config, source, args.speed, store, stop)
-            if server is not None and args.keep_open and source is not None and (
+            # The demo's dashboard stays up for a newcomer still reading it.
+            if server is not None and (args.keep_open or demo) and source is not None and (
                     not stop.is_set()):
-                print("posture: the recording ended; the dashboard stays open (Ctrl-C to "
-                      "stop)", file=sys.stderr)
+                print("posture: the recording ended; the dashboard stays open until you "
+                      "press Ctrl-C", file=sys.stderr)
                 stop.wait()
             return code
 
@@ -227,6 +228,8 @@ def _loop(session: PostureSession, config: Config, source: str | None, speed: fl
     try:
         if source is not None:
             samples = run_file(source, session, estimator, stop, speed)
+            if not stop.is_set():  # nothing more to monitor: the page says so
+                session.camera_changed("ended", "the recording ended", session.last_t_ms)
         else:
             samples = run_camera(config, session, estimator, stop)
     finally:

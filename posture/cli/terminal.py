@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from posture.analysis.coaching import summary_lines, title_of
 from posture.analysis.events import (
+    CalibrationFinished,
     CameraStateChanged,
     Event,
+    ExerciseSessionEnded,
     FormFault,
     PostureChanged,
     ProgramCompleted,
@@ -15,6 +18,7 @@ from posture.analysis.events import (
     Sample,
     SetCompleted,
 )
+from posture.analysis.registry import fault_label
 
 
 def describe(event: Event) -> str | None:
@@ -25,14 +29,23 @@ def describe(event: Event) -> str | None:
     if isinstance(event, CameraStateChanged):
         return f"camera {event.state}" + (f": {event.detail}" if event.detail else "")
     if isinstance(event, RepFinished):
-        return (f"{event.exercise}: rep {'done' if event.valid else 'partial'}"
-                + (f" ({', '.join(event.faults)})" if event.faults else ""))
+        why = ", ".join(fault_label(f) for f in event.faults)
+        return (f"{title_of(event.exercise)}: {'good rep' if event.valid else 'partial rep'}"
+                + (f" ({why})" if why else ""))
     if isinstance(event, FormFault):
-        return f"{event.exercise}: {event.cue}"
+        return f"{title_of(event.exercise)}: {event.cue}"
     if isinstance(event, SetCompleted):
-        return f"{event.exercise}: set {event.set_number} of {event.sets} done"
+        return f"{title_of(event.exercise)}: set {event.set_number} of {event.sets} done"
     if isinstance(event, ProgramCompleted):
-        return f"program {event.program} complete"
+        return f"routine {title_of(event.program, program=True)} complete"
+    if isinstance(event, ExerciseSessionEnded) and event.summary is not None:
+        return "\n             ".join(["session summary:", *summary_lines(event.summary)])
+    if isinstance(event, CalibrationFinished):
+        check = event.check or {}
+        if check.get("looks_slouched"):
+            return f"calibration not used yet: {check['warning']}"
+        return (f"calibrated ({event.detail}). {check.get('words', '')}".strip()
+                if event.ok else f"calibration failed: {event.detail}")
     return None
 
 

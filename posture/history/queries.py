@@ -14,6 +14,9 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from posture.analysis.coaching import rule_cues, summary, title_of
+from posture.analysis.events import RepFinished
+from posture.analysis.exercise import builtin_exercise, builtin_names
 from posture.care import care_json
 
 DAY_MS = 86_400_000
@@ -81,10 +84,14 @@ def trends(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
 
 def history(conn: sqlite3.Connection, limit: int = 50) -> dict[str, Any]:
     sessions = [{"id": sid, "started_ms": start, "ended_ms": end, "exercise": exercise,
-                 "program": program, "reps": reps, "partial_reps": partial}
-                for sid, start, end, exercise, program, reps, partial in conn.execute(
-                    "SELECT id, started_ms, ended_ms, exercise, program, reps, partial_reps "
-                    "FROM exercise_sessions ORDER BY started_ms DESC LIMIT ?", (limit,))]
+                 "program": program, "reps": reps, "partial_reps": partial,
+                 "title": title_of(program, program=True) if program else title_of(exercise),
+                 "summary": _session_summary(conn, sid, start, end, exercise, program,
+                                             adherence)}
+                for sid, start, end, exercise, program, reps, partial, adherence in conn.execute(
+                    "SELECT id, started_ms, ended_ms, exercise, program, reps, partial_reps, "
+                    "adherence FROM exercise_sessions ORDER BY started_ms DESC LIMIT ?",
+                    (limit,))]
     alerts = [{"t_ms": t, "kind": kind, "title": title, "message": message}
               for t, kind, title, message in conn.execute(
                   "SELECT t_ms, kind, title, message FROM alerts ORDER BY t_ms DESC LIMIT ?",
@@ -94,6 +101,28 @@ def history(conn: sqlite3.Connection, limit: int = 50) -> dict[str, Any]:
                         "SELECT created_ms, name, profile FROM calibrations "
                         "ORDER BY created_ms DESC LIMIT ?", (limit,))]
     return {"sessions": sessions, "alerts": alerts, "calibrations": calibrations}
+
+
+def _session_summary(conn: sqlite3.Connection, sid: int, start: int, end: int | None,
+                     exercise: str | None, program: str | None, adherence: str | None
+                     ) -> dict[str, Any]:
+    """How a stored session went, as it was told when it ended (coaching.summary)."""
+    reps = [RepFinished(t, name, s, hold or 0.0, depth or 0.0,
+                        tuple(f for f in (faults or "").split(",") if f), bool(valid))
+            for name, s, t, hold, depth, faults, valid in conn.execute(
+                "SELECT exercise, start_ms, end_ms, hold_s, depth, faults, valid FROM reps "
+                "WHERE session_id = ? ORDER BY start_ms", (sid,))]
+    names = {r.exercise for r in reps} | ({exercise} if exercise else set())
+    holds = {n: builtin_exercise(n).hold_s for n in names if n in builtin_names()}
+    done = json.loads(adherence) if adherence else {}
+    for step in done.get("steps", []):  # a routine's own hold times
+        holds[step["exercise"]] = step["prescribed"]["hold_s"]
+    prescribed = sum(s["prescribed"]["sets"] * s["prescribed"]["reps"]
+                     for s in done.get("steps", [])) or None
+    title = title_of(program, program=True) if program else title_of(exercise)
+    return summary(title, "routine" if program else "exercise", start, end or start, reps,
+                   holds, {n: rule_cues(n) for n in names}, done.get("completion"),
+                   prescribed)
 
 
 def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
@@ -110,12 +139,14 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
     per_exercise: dict[str, dict[str, Any]] = {}
     for exercise, valid, hold, fault_text in conn.execute(
             "SELECT exercise, valid, hold_s, faults FROM reps WHERE start_ms >= ?", (since,)):
-        item = per_exercise.setdefault(exercise, {"exercise": exercise, "reps": 0,
+        item = per_exercise.setdefault(exercise, {"exercise": exercise,
+                                                  "title": title_of(exercise), "reps": 0,
                                                   "partial_reps": 0, "hold_s": 0.0})
         item["reps" if valid else "partial_reps"] += 1
         item["hold_s"] = round(item["hold_s"] + (hold or 0.0) * bool(valid), 1)
         faults.update(f for f in (fault_text or "").split(",") if f)
     programs = [{"started_ms": start, "program": program,
+                 "title": title_of(program, program=True),
                  "completion": json.loads(adherence).get("completion") if adherence else None}
                 for start, program, adherence in conn.execute(
                     "SELECT started_ms, program, adherence FROM exercise_sessions "

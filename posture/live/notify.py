@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from posture.analysis.events import Alert, Event
-from posture.config import AlertsConfig
+from posture.config import AlertsConfig, Config
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,10 @@ class Notifier:
         # Called with "snooze" or "default" when the user picks an alert's action.
         self.on_action: Callable[[str], None] | None = None
         self.bus_address: str | None = None  # the session bus (tests give a private one)
+
+    def configure(self, config: Config) -> None:
+        """Settings changed while running: sound and desktop take effect at once."""
+        self.config = config.alerts
 
     def handle(self, event: Event, wall_ms: int) -> None:
         if isinstance(event, Alert):

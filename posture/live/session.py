@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from posture.analysis.calibration import Baseline, Calibration, save_profile
+from posture.analysis.coaching import Coach, session_summary
 from posture.analysis.events import (
     Alert,
     CalibrationFinished,
@@ -30,7 +31,7 @@ from posture.analysis.events import (
 )
 from posture.analysis.exercise import Exercise
 from posture.analysis.metrics import Metrics, View, compute_metrics
-from posture.analysis.placement import placement_advice
+from posture.analysis.placement import placement_advice, placement_for
 from posture.analysis.program import Program, SessionRunner
 from posture.analysis.repcount import RepCounter
 from posture.analysis.slouch import (
@@ -39,6 +40,7 @@ from posture.analysis.slouch import (
     SlouchDetector,
     angle_limits,
     baseline_note,
+    calibration_check,
     posture_kind,
     verdict,
 )
@@ -50,6 +52,14 @@ from posture.vision.pose import Pose
 
 JUDGED = frozenset({PostureState.GOOD.value, PostureState.SLOUCHED.value,
                     PostureState.RECLINED.value})
+# Camera states in which nothing is monitored, and how the dashboard says why.
+NOT_MONITORING = {"ended": "the recording ended", "busy": "the camera is in use by another "
+                  "program", "unavailable": "the camera is not available",
+                  "stalled": "the camera stopped sending pictures"}
+# Settings a running monitor takes at once; the others are read when it starts.
+LIVE_SETTINGS = ("alerts", "breaks", "posture.onset_s", "posture.recover_s",
+                 "posture.away_after_s", "posture.reclined_alerts", "monitor.sample_hz",
+                 "monitor.active_hz", "monitor.exercise_hz")
 
 
 class Sink(Protocol):
@@ -81,6 +91,10 @@ class PostureSession:
         self.wall_start_ms = int(time.time() * 1000) if wall_start_ms is None else wall_start_ms
         self.counter: RepCounter | None = None
         self.runner: SessionRunner | None = None
+        self.coach: Coach | None = None
+        self.last_summary: dict[str, Any] | None = None
+        # A calibration that looked slouched waits here until the user keeps it.
+        self.pending_baseline: Baseline | None = None
         self._session_start_ms = 0
         self._start_exercise(exercise, program, 0)
         self.paused = False
@@ -113,6 +127,11 @@ class PostureSession:
         return local.tm_hour * 60 + local.tm_min
 
     @property
+    def last_t_ms(self) -> int:
+        """The source time of the latest frame processed."""
+        return self._last_t_ms
+
+    @property
     def baseline(self) -> Baseline | None:
         return self.detector.baseline
 
@@ -129,7 +148,20 @@ class PostureSession:
 
     def status(self) -> dict[str, Any]:
         with self._lock:
-            return dict(self._status)
+            return self._with_monitoring(dict(self._status))
+
+    def _with_monitoring(self, status: dict[str, Any]) -> dict[str, Any]:
+        """Whether anything is being monitored now, and if not, why (in words)."""
+        camera = status.get("camera") or {}
+        reason = ("paused" if self.paused else "the screen is locked" if self.screen_locked
+                  else NOT_MONITORING.get(camera.get("state", "")))
+        status["monitoring"] = {"active": reason is None, "reason": reason or ""}
+        return status
+
+    def monitoring_problem(self) -> str | None:
+        """Why an exercise could not be counted now, or None."""
+        state = self.status()["monitoring"]
+        return None if state["active"] else f"not monitoring: {state['reason']}"
 
     def browser_notifications_on(self) -> bool:
         return time.monotonic() < self.browser_notifications_until
@@ -156,7 +188,8 @@ class PostureSession:
     # --- requests from other threads (the dashboard), applied on the session's thread ------
     def request(self, action: str, **kwargs: Any) -> None:
         """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
-        pause(paused), screen_lock(locked), test_notification."""
+        pause(paused), screen_lock(locked), test_notification, keep_calibration,
+        settings(config)."""
         self._requests.put((action, kwargs))
 
     def apply_requests(self) -> None:
@@ -165,6 +198,12 @@ class PostureSession:
             action, kwargs = self._requests.get()
             if action == "calibrate":
                 self.calibration = Calibration(kwargs["seconds"])
+                self.pending_baseline = None
+            elif action == "keep_calibration" and self.pending_baseline is not None:
+                self._use_baseline(self.pending_baseline)
+                self.pending_baseline = None
+            elif action == "settings":
+                self.apply_config(kwargs["config"])
             elif action == "exercise":
                 self.end_exercise(t)
                 self._start_exercise(kwargs.get("exercise"), kwargs.get("program"), t)
@@ -179,26 +218,49 @@ class PostureSession:
                                      "Notifications work: this is how alerts will arrive.")])
             self._update_status_controls()
 
+    def apply_config(self, config: Config) -> None:
+        """Settings changed while running: alerts, breaks, posture timing and sampling
+        rates apply at once (LIVE_SETTINGS); the rest waits for the next start."""
+        self.config = config
+        self.slouch = slouch_config(config)
+        self.detector.config = self.slouch
+        self.slouch_alerts.config = config.alerts
+        self.sitting.config = config.breaks
+        for sink in self.sinks:
+            configure = getattr(sink, "configure", None)
+            if configure is not None:
+                configure(config)
+
     def _start_exercise(self, exercise: Exercise | None, program: Program | None,
                         t: int) -> None:
         self.counter = RepCounter(exercise) if exercise else None
         self.runner = SessionRunner(program) if program else None
         self._session_start_ms = t
+        self.coach = (Coach(self.counter, self.runner, t, self.wall_start_ms)
+                      if exercise or program else None)
 
     def _update_status_controls(self) -> None:
-        baseline = self.detector.baseline
-        placement = placement_advice(baseline).to_json() if baseline is not None else None
         with self._lock:
             self._status.update({
-                "placement": placement,
                 "paused": self.paused, "screen_locked": self.screen_locked,
                 "calibrated": self.detector.baseline is not None,
                 "calibrating": self.calibration is not None,
-                "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms})
-            if self.counter is None:
-                self._status.pop("exercise", None)
-            if self.runner is None:
-                self._status.pop("program", None)
+                "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms,
+                "calibration": self._calibration_words(),
+                "activity": self._activity(self._last_t_ms)})
+
+    def _activity(self, t: int) -> dict[str, Any]:
+        if self.coach is not None:
+            return self.coach.status(t)
+        return {"kind": "idle", "summary": self.last_summary}
+
+    def _calibration_words(self) -> dict[str, Any] | None:
+        """The baseline in use, or one waiting to be kept, in words (see calibration_check)."""
+        baseline = self.pending_baseline or self.detector.baseline
+        if baseline is None:
+            return None
+        check = calibration_check(baseline, self.slouch)
+        return {**check, "pending": self.pending_baseline is not None}
 
     def _calibrate(self, raw: Metrics) -> list[Event]:
         done = self.calibration.add(raw) if self.calibration else None
@@ -207,16 +269,30 @@ class PostureSession:
         self.calibration = None
         if isinstance(done, str):
             return [CalibrationFinished(raw.timestamp_ms, False, done)]
-        self.detector.baseline = done
-        detail = f"{done.view.value} view, {done.frames} frames"
+        check = calibration_check(done, self.slouch)
+        if check["looks_slouched"]:
+            # Not used until the user keeps it: a hunched "upright" would make every
+            # slouch look good.
+            self.pending_baseline = done
+            self._update_status_controls()
+            return [CalibrationFinished(raw.timestamp_ms, False, check["warning"],
+                                        done.to_json(), placement_advice(done).to_json(),
+                                        check)]
+        detail = self._use_baseline(done)
+        return [CalibrationFinished(raw.timestamp_ms, True, detail, done.to_json(),
+                                    placement_advice(done).to_json(), check)]
+
+    def _use_baseline(self, baseline: Baseline) -> str:
+        """Judge against this baseline from now on, and save it; what happened, in words."""
+        self.detector.baseline = baseline
+        detail = f"{baseline.view.value} view, {baseline.frames} frames"
         if self.profile_path is not None:
             try:
-                save_profile(done, self.profile_path)
+                save_profile(baseline, self.profile_path)
             except UsageError as exc:  # in use now; a disk problem must not stop monitoring
                 detail += f"; not saved ({exc})"
         self._update_status_controls()
-        return [CalibrationFinished(raw.timestamp_ms, True, detail, done.to_json(),
-                                    placement_advice(done).to_json())]
+        return detail
 
     # --- the step --------------------------------------------------------------------------
     def judge_still(self, pose: Pose) -> tuple[Metrics, str, tuple[str, ...]]:
@@ -249,15 +325,21 @@ class PostureSession:
         events += self.slouch_alerts.update(state, reasons, t, minute)
         events += self.sitting.update(state != PostureState.AWAY.value and pose.person, t,
                                       quiet)
+        exercise_events: list[Event] = []
         if self.counter is not None:
-            events += self.counter.update(raw)
+            exercise_events += self.counter.update(raw)
         if self.runner is not None:
-            events += self.runner.update(raw)
+            exercise_events += self.runner.update(raw)
+        if self.coach is not None:
+            self.coach.handle(exercise_events)
+        events += exercise_events
         status = self._update_status(t, state, reasons, metrics, pose)
         sample = Sample(t, state, reasons, metrics, raw,
                         self.sitting.sitting_since_ms is not None, status,
                         pose.landmarks if pose.person else None)
         self._emit(t, [*events, sample])
+        if self.runner is not None and self.runner.finished:
+            self.end_exercise(t)  # a routine done is a session ended: its summary follows
         return events
 
     def camera_changed(self, state: str, detail: str, t_ms: int) -> None:
@@ -283,38 +365,40 @@ class PostureSession:
             "judged_from": self.judged_from(metrics, state),
             "limits": angle_limits(metrics.view, self.detector.baseline, self.slouch),
             "baseline_note": baseline_note(metrics.view, self.detector.baseline),
-            "sitting_s": round(self.sitting.sitting_s(t), 1)}
-        if self.counter is not None:
-            status["exercise"] = {"name": self.counter.exercise.name, "reps": self.counter.reps,
-                                  "partial_reps": self.counter.partial_reps,
-                                  "phase": self.counter.phase.value}
-        if self.runner is not None:
-            step = self.runner.step
-            status["program"] = {"name": self.runner.program.name,
-                                 "title": self.runner.program.title,
-                                 "exercise": step.exercise.name if step else None,
-                                 "cue": step.cue if step else "",
-                                 "set": self.runner.set_number,
-                                 "finished": self.runner.finished}
+            "sitting_s": round(self.sitting.sitting_s(t), 1),
+            # What the camera can judge follows the view it sees now.
+            "placement": placement_for(metrics.view, metrics.values, metrics.image_size
+                                       ).to_json()
+            if pose.person and metrics.view is not None else self._status.get("placement"),
+            "activity": self._activity(t)}
         with self._lock:
             self._status.update(status)
-            return dict(self._status)
+            return self._with_monitoring(dict(self._status))
 
     def end_exercise(self, t: int) -> None:
         """Close the exercise session under way, if any, with every rep it saw."""
         events: list[Event] = []
         if self.counter is not None:
             events += self.counter.close(t)
-            events.append(ExerciseSessionEnded(t, self._session_start_ms,
-                                               self.counter.exercise.name, None,
-                                               tuple(self.counter.finished)))
         if self.runner is not None:
             events += self.runner.close(t)
+        if self.coach is not None:
+            self.coach.handle(events)
+            self.last_summary = session_summary(self.counter, self.runner,
+                                                self.wall_ms(self._session_start_ms),
+                                                self.wall_ms(t))
+        if self.counter is not None:
+            events.append(ExerciseSessionEnded(t, self._session_start_ms,
+                                               self.counter.exercise.name, None,
+                                               tuple(self.counter.finished),
+                                               summary=self.last_summary))
+        if self.runner is not None:
             events.append(ExerciseSessionEnded(t, self._session_start_ms, None,
                                                self.runner.program.name,
                                                tuple(self.runner.finished_reps()),
-                                               self.runner.adherence()))
-        self.counter = self.runner = None
+                                               self.runner.adherence(), self.last_summary))
+        self.counter = self.runner = self.coach = None
+        self._update_status_controls()
         self._emit(t, events)
 
     def close(self) -> None:

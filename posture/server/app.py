@@ -38,7 +38,7 @@ from posture.config import (
 from posture.errors import SettingError, UsageError
 from posture.history import insights, queries
 from posture.history.store import read_only
-from posture.live.session import PostureSession
+from posture.live.session import LIVE_SETTINGS, PostureSession
 from posture.schema import NAME_PATTERN, explain
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
@@ -72,6 +72,8 @@ class Problem(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "bad input, with a message"},
     404: {"model": Problem, "description": "not found"},
+    409: {"model": Problem, "description": "not possible now (nothing is monitored), with "
+                                           "the reason"},
     422: {"model": Problem, "description": "the request does not fit its schema"}}
 
 
@@ -182,7 +184,7 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
     app.include_router(_status_router(monitor, hub))
     app.include_router(_control_router(monitor, programs_dir))
     app.include_router(_history_router(history_path, monitor.config.breaks))
-    app.include_router(_settings_router(settings_path or config_path()))
+    app.include_router(_settings_router(settings_path or config_path(), monitor))
     return Guard(app, token, port, extra_hosts)
 
 
@@ -263,8 +265,19 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         return {"exercises": items, "programs": programs, "routines": routines,
                 "when_to_seek_care": care_json()}
 
+    @router.post("/calibrate/keep", summary="Keep a calibration that looked slouched (it is "
+                                             "how you sit upright)")
+    def keep_calibration() -> Any:
+        if monitor.pending_baseline is None:
+            return JSONResponse({"detail": "no calibration is waiting to be kept"}, 409)
+        monitor.request("keep_calibration")
+        return {"kept": True}
+
     @router.post("/session", summary="Start an exercise session (ends any under way)")
     def start(body: ExerciseStart | ProgramStart) -> Any:
+        problem = monitor.monitoring_problem()
+        if problem is not None:
+            return JSONResponse({"detail": f"cannot start: {problem}"}, 409)
         if isinstance(body, ExerciseStart):
             name = body.exercise.value
             monitor.request("exercise", exercise=builtin_exercise(name))
@@ -374,7 +387,7 @@ def _history_router(path: Path, breaks: BreaksConfig) -> APIRouter:
 
 
 
-def _settings_router(path: Path) -> APIRouter:
+def _settings_router(path: Path, monitor: PostureSession) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["settings"], responses=ERRORS)
 
     @router.get("/settings", summary="Effective settings and what each one means")
@@ -395,7 +408,8 @@ def _settings_router(path: Path) -> APIRouter:
             autostart.disable()
         return autostart.status()
 
-    @router.put("/settings", summary="Validate and save settings (applied on restart)")
+    @router.put("/settings", summary="Validate and save settings; those a running monitor "
+                                     "can take apply at once, the rest on restart")
     def save(changes: SettingsChange) -> dict[str, Any]:
         given = changes.model_dump(exclude_unset=True)
         for section, table in given.items():
@@ -404,8 +418,23 @@ def _settings_router(path: Path) -> APIRouter:
                     raise SettingError(f"{section}.{key}: a value is needed",
                                        f"{section}.{key}")
         saved = save_settings(path, {s: t for s, t in given.items() if t})
-        return {"saved": True, "path": str(path), "values": load_config(path).to_dict(),
-                "file": saved, "note": "restart posture run to apply"}
+        config = load_config(path)
+        changed = [f"{section}.{key}" for section, table in given.items()
+                   for key in (table or {})]
+        live = [name for name in changed if name in LIVE_SETTINGS
+                or name.split(".")[0] in LIVE_SETTINGS]
+        later = [name for name in changed if name not in live]
+        applied: dict[str, dict[str, Any]] = {}
+        for name in live:
+            section, key = name.split(".")
+            applied.setdefault(section, {})[key] = getattr(getattr(config, section), key)
+        if applied:
+            monitor.request("settings", config=monitor.config.with_changes(applied))
+        note = ("applied now" if not later else
+                f"applied now: {', '.join(live) or 'nothing'}; after a restart of posture "
+                f"run: {', '.join(later)}")
+        return {"saved": True, "path": str(path), "values": config.to_dict(),
+                "file": saved, "applied": live, "restart_needed": later, "note": note}
 
     return router
 
