@@ -226,9 +226,15 @@ class Coach:
                     runner.counters, runner.program.steps)),
                 "total_target": sum(s.sets * s.reps for s in runner.program.steps)})
             if runner.finished:
-                out.update(phase="done", reps=min(counter.reps, step.reps * step.sets))
+                out["phase"] = "done"
             elif rest is not None:
                 out.update(phase="set_rest", rest_left_s=round(rest))
+            if out["phase"] in ("done", "set_rest") and runner.last_set is not None:
+                # The set just completed stays on show (k of k) until the next one starts.
+                index, number = runner.last_set
+                done = runner.program.steps[index]
+                out.update(reps=done.reps, target=done.reps, step=index + 1, set=number,
+                           sets=done.sets)
         return out
 
 

@@ -133,6 +133,7 @@ class SessionRunner:
         self._sets_done = [0] * len(program.steps)
         self._set_start_reps = 0
         self._rest_until_ms: int | None = None
+        self.last_set: tuple[int, int] | None = None  # (step index, set) last completed
 
     @property
     def step(self) -> Step | None:
@@ -177,6 +178,7 @@ class SessionRunner:
     def _end_set(self, t: int) -> list[Event]:
         step = self.program.steps[self.step_index]
         self._sets_done[self.step_index] += 1
+        self.last_set = (self.step_index, self.set_number)
         events: list[Event] = [SetCompleted(t, step.exercise.name, self.set_number, step.sets)]
         self._rest_until_ms = t + int(step.rest_s * 1000)
         if self.set_number < step.sets:

@@ -81,18 +81,31 @@ ANGLES = ("neck_deg", "thoracic_deg", "hip_deg")  # sagittal angles, with a qual
 class ReasonInfo:
     name: str
     text: str  # how an alert says it
+    # From the front the same rule sees something else (a head lower or nearer than in the
+    # calibration), and cannot tell slumping from reclining: it says what it saw.
+    front: str = ""
 
 
 REASONS: dict[str, ReasonInfo] = {r.name: r for r in (
-    ReasonInfo("forward_head", "your head is forward of your shoulders"),
+    ReasonInfo("forward_head", "your head is forward of your shoulders",
+               "your head has dropped toward your shoulders compared with your calibration"),
     ReasonInfo("looking_down", "you are looking down"),
     ReasonInfo("trunk_flexion", "you are leaning forward"),
-    ReasonInfo("slumped_back", "you are slumped down in the chair"),
+    ReasonInfo("slumped_back", "you are slumped down in the chair",
+               "your head has sunk lower, or moved back, compared with your calibration"),
     ReasonInfo("reclined", "you are leaning back"),
     ReasonInfo("lateral_lean", "you are leaning to one side"),
     ReasonInfo("too_close", "you are very close to the screen"),
 )}
 REASON_NAMES = tuple(REASONS)
+
+
+def reason_text(name: str, view: str | None) -> str:
+    """A reason in words, as the view that saw it can tell it."""
+    info = REASONS.get(name)
+    if info is None:
+        return name.replace("_", " ")
+    return info.front if info.front and view in ("front", "oblique") else info.text
 
 
 @dataclass(frozen=True)

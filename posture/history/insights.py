@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from posture.analysis.coaching import title_of
 from posture.history.queries import DAY_MS, HOUR_MS, _day_range, local_offset_ms
 
 MIN_DAYS = 3
@@ -185,8 +186,10 @@ def today(conn: sqlite3.Connection, now_ms: int | None = None, offset_ms: int | 
         "started_ms >= ? ORDER BY started_ms DESC LIMIT 1", (start,)).fetchone()
     prescribed = None
     if program is not None and program[1]:
-        steps = json.loads(program[1]).get("steps", [])
+        done = json.loads(program[1])
+        steps = done.get("steps", [])
         prescribed = {"program": program[0],
+                      "title": done.get("title") or title_of(program[0], program=True),
                       "reps": sum(s["prescribed"]["sets"] * s["prescribed"]["reps"]
                                   for s in steps),
                       "done": sum(min(s["done"]["reps"], s["prescribed"]["sets"]

@@ -85,9 +85,7 @@ def trends(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
 def history(conn: sqlite3.Connection, limit: int = 50) -> dict[str, Any]:
     sessions = [{"id": sid, "started_ms": start, "ended_ms": end, "exercise": exercise,
                  "program": program, "reps": reps, "partial_reps": partial,
-                 "title": title_of(program, program=True) if program else title_of(exercise),
-                 "summary": _session_summary(conn, sid, start, end, exercise, program,
-                                             adherence)}
+                 **_session_summary(conn, sid, start, end, exercise, program, adherence)}
                 for sid, start, end, exercise, program, reps, partial, adherence in conn.execute(
                     "SELECT id, started_ms, ended_ms, exercise, program, reps, partial_reps, "
                     "adherence FROM exercise_sessions ORDER BY started_ms DESC LIMIT ?",
@@ -106,7 +104,8 @@ def history(conn: sqlite3.Connection, limit: int = 50) -> dict[str, Any]:
 def _session_summary(conn: sqlite3.Connection, sid: int, start: int, end: int | None,
                      exercise: str | None, program: str | None, adherence: str | None
                      ) -> dict[str, Any]:
-    """How a stored session went, as it was told when it ended (coaching.summary)."""
+    """A stored session's title, and how it went as it was told when it ended
+    (coaching.summary)."""
     reps = [RepFinished(t, name, s, hold or 0.0, depth or 0.0,
                         tuple(f for f in (faults or "").split(",") if f), bool(valid))
             for name, s, t, hold, depth, faults, valid in conn.execute(
@@ -119,10 +118,12 @@ def _session_summary(conn: sqlite3.Connection, sid: int, start: int, end: int | 
         holds[step["exercise"]] = step["prescribed"]["hold_s"]
     prescribed = sum(s["prescribed"]["sets"] * s["prescribed"]["reps"]
                      for s in done.get("steps", [])) or None
-    title = title_of(program, program=True) if program else title_of(exercise)
-    return summary(title, "routine" if program else "exercise", start, end or start, reps,
-                   holds, {n: rule_cues(n) for n in names}, done.get("completion"),
-                   prescribed)
+    # A routine from a file kept its title in its adherence record.
+    title = done.get("title") or (title_of(program, program=True) if program
+                                  else title_of(exercise))
+    return {"title": title, "summary": summary(
+        title, "routine" if program else "exercise", start, end or start, reps, holds,
+        {n: rule_cues(n) for n in names}, done.get("completion"), prescribed)}
 
 
 def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
@@ -146,12 +147,13 @@ def report(conn: sqlite3.Connection, days: int, now_ms: int | None = None,
         item["hold_s"] = round(item["hold_s"] + (hold or 0.0) * bool(valid), 1)
         faults.update(f for f in (fault_text or "").split(",") if f)
     programs = [{"started_ms": start, "program": program,
-                 "title": title_of(program, program=True),
-                 "completion": json.loads(adherence).get("completion") if adherence else None}
+                 "title": done.get("title") or title_of(program, program=True),
+                 "completion": done.get("completion")}
                 for start, program, adherence in conn.execute(
                     "SELECT started_ms, program, adherence FROM exercise_sessions "
                     "WHERE program IS NOT NULL AND started_ms >= ? ORDER BY started_ms",
-                    (since,))]
+                    (since,))
+                for done in [json.loads(adherence) if adherence else {}]]
     sessions = conn.execute("SELECT count(*) FROM exercise_sessions WHERE started_ms >= ?",
                             (since,)).fetchone()[0]
     judged = sum(d["judged_h"] for d in trend["days"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from posture.analysis.events import Alert
-from posture.analysis.registry import REASONS, PostureState
+from posture.analysis.registry import PostureState, reason_text
 from posture.config import AlertsConfig, BreaksConfig, parse_quiet_hours
 
 
@@ -38,7 +38,7 @@ class SlouchAlerts:
         self.snoozed_until_ms = t_ms + int(self.config.snooze_min * 60_000)
 
     def update(self, state: str, reasons: tuple[str, ...], t_ms: int,
-               minute_of_day: int) -> list[Alert]:
+               minute_of_day: int, view: str | None = None) -> list[Alert]:
         if state != PostureState.SLOUCHED.value:
             self._slouched_since, self._alerted_this_episode = None, False
             return []
@@ -54,7 +54,7 @@ class SlouchAlerts:
         if blocked:
             return []
         self._last_alert_ms, self._alerted_this_episode = t_ms, True
-        why = "; ".join(REASONS[r].text if r in REASONS else r for r in reasons) or (
+        why = "; ".join(reason_text(r, view) for r in reasons) or (
             "your posture has slipped")
         return [Alert(t_ms, "slouch", "Check your posture", f"{why.capitalize()}. "
                       "Sit back, lengthen your spine, and bring your head over your "

@@ -322,7 +322,8 @@ class PostureSession:
         state, reasons = self.detector.state.value, self.detector.reasons
         minute = self.minute_of_day(t)
         quiet = in_quiet_hours(self.config.alerts.quiet_hours, minute)
-        events += self.slouch_alerts.update(state, reasons, t, minute)
+        events += self.slouch_alerts.update(state, reasons, t, minute,
+                                            metrics.view.value if metrics.view else None)
         events += self.sitting.update(state != PostureState.AWAY.value and pose.person, t,
                                       quiet)
         exercise_events: list[Event] = []

@@ -4,10 +4,10 @@
 const PAGES = [["/", "now", "Now"], ["/exercise", "exercise", "Exercise"],
   ["/trends", "trends", "Trends"], ["/history", "history", "History"],
   ["/settings", "settings", "Settings"], ["/report", "report", "Report"]];
-const BONES = [[7, 2], [2, 0], [0, 5], [5, 8], [9, 10], [11, 12], [11, 13], [13, 15],
+const BONES = [[11, 12], [11, 13], [13, 15],
   [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27], [24, 26], [26, 28]];
-// The metrics shown on the Now page; labels, units and meanings come from /api/registry.
-const SHOWN_METRICS = ["neck_deg", "thoracic_deg", "hip_deg", "head_drop", "head_pitch", "shoulder_tilt_deg"];
+// The metrics shown on the Now page (MAIN_METRICS, MORE_METRICS); labels, units and meanings
+// come from /api/registry.
 let REGISTRY = null;
 
 async function registry() {
@@ -79,20 +79,37 @@ function fmtTime(ms) {
 }
 
 // --- live stream ---------------------------------------------------------------------------
-function connectLive(onMessage) {
+// The header says "live" only while samples arrive from a monitor that is monitoring;
+// onDown runs when the monitor cannot be reached (it stopped, or the network is gone).
+function setConn(text, on) {
+  $("conn").textContent = text; $("conn").className = on ? "conn on" : "conn";
+}
+
+function connectLive(onMessage, onDown) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   let retry = 500;
   const open = () => {
     const ws = new WebSocket(`${scheme}://${location.host}/api/live`);
-    ws.onopen = () => { $("conn").textContent = "live"; $("conn").className = "conn on"; retry = 500; };
+    ws.onopen = () => { setConn("connected", false); retry = 500; };
     ws.onmessage = (m) => {
       const data = JSON.parse(m.data);
       // Alerts also arrive as browser notifications on every page, once allowed.
       if (data.kind === "alert") data.browser = browserNotify(data.title, data.message);
+      if (data.kind === "sample" && data.monitoring) {
+        setConn(data.monitoring.active ? "live" : "not monitoring", data.monitoring.active);
+      }
       onMessage(data);
+      // Changes that end the stream of samples: the status says what holds now.
+      if (["camera_state_changed", "exercise_session_ended", "calibration_finished"].includes(data.kind)) {
+        api("/api/status").then((s) => {
+          setConn(s.monitoring.active ? "live" : "not monitoring", s.monitoring.active);
+          onMessage({kind: "sample", ...s});
+        }).catch(() => {});
+      }
     };
     ws.onclose = () => {
-      $("conn").textContent = "reconnecting…"; $("conn").className = "conn";
+      setConn("not monitoring: reconnecting…", false);
+      if (onDown) onDown();
       setTimeout(open, retry); retry = Math.min(retry * 2, 10000);
     };
   };
@@ -101,37 +118,59 @@ function connectLive(onMessage) {
 
 // The body fills the canvas whatever the frame's aspect ratio: landmarks are placed in the
 // frame's own pixels, then the body's bounding box (with a margin) is scaled uniformly and
-// centred, so nothing is cut off and nothing is stretched.
-function drawSkeleton(canvas, landmarks, frame) {
+// centred, so nothing is cut off and nothing is stretched. overlay = true draws in the
+// frame's own coordinates instead, over the camera preview.
+function drawSkeleton(canvas, landmarks, frame, overlay = false) {
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   if (!landmarks) {
-    ctx.fillStyle = "#555";
-    ctx.fillText("nobody in view", 10, 20);
+    if (!overlay) { ctx.fillStyle = "#555"; ctx.fillText("nobody in view", 10, 20); }
     return;
   }
   const [fw, fh] = frame && frame[0] > 0 && frame[1] > 0 ? frame : [canvas.width, canvas.height];
   const pts = landmarks.map(([x, y]) => [x * fw, y * fh]);
   const body = pts.slice(0, 29);
-  const xs = body.map((p) => p[0]), ys = body.map((p) => p[1]);
+  // The head as a head: a circle around the ears and nose (in frame pixels), inside the fit.
+  const ears = [(pts[7][0] + pts[8][0]) / 2, (pts[7][1] + pts[8][1]) / 2], nose = pts[0];
+  const head = [(ears[0] * 2 + nose[0]) / 3, (ears[1] * 2 + nose[1]) / 3];
+  const radius = Math.max(1.3 * Math.hypot(nose[0] - ears[0], nose[1] - ears[1]),
+    0.6 * Math.hypot(pts[7][0] - pts[8][0], pts[7][1] - pts[8][1]), 1);
+  const xs = [...body.map((p) => p[0]), head[0] - radius, head[0] + radius];
+  const ys = [...body.map((p) => p[1]), head[1] - radius, head[1] + radius];
   const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
-  const margin = 0.08 * Math.max(x1 - x0, y1 - y0, 1);
-  const scale = Math.min(canvas.width / (x1 - x0 + 2 * margin), canvas.height / (y1 - y0 + 2 * margin));
-  const ox = (canvas.width - (x1 - x0) * scale) / 2 - x0 * scale;
-  const oy = (canvas.height - (y1 - y0) * scale) / 2 - y0 * scale;
+  let scale, ox, oy;
+  if (overlay) {
+    scale = canvas.width / fw; ox = 0; oy = 0;
+  } else {
+    const margin = 0.08 * Math.max(x1 - x0, y1 - y0, 1);
+    scale = Math.min(canvas.width / (x1 - x0 + 2 * margin), canvas.height / (y1 - y0 + 2 * margin));
+    ox = (canvas.width - (x1 - x0) * scale) / 2 - x0 * scale;
+    oy = (canvas.height - (y1 - y0) * scale) / 2 - y0 * scale;
+  }
   const at = (i) => [pts[i][0] * scale + ox, pts[i][1] * scale + oy];
-  ctx.strokeStyle = "#2e7d4f"; ctx.lineWidth = 3; ctx.beginPath();
+  const mid = (a, b) => [(at(a)[0] + at(b)[0]) / 2, (at(a)[1] + at(b)[1]) / 2];
+  ctx.strokeStyle = overlay ? "#7CFC9A" : "#2e7d4f"; ctx.lineWidth = 3; ctx.beginPath();
   for (const [a, b] of BONES) {
     ctx.moveTo(...at(a));
     ctx.lineTo(...at(b));
   }
+  // The head, a neck from it to the shoulders' middle, and the nose marking where the face
+  // points.
+  const centre = [head[0] * scale + ox, head[1] * scale + oy], r = Math.max(4, radius * scale);
+  const neck = mid(11, 12);
+  ctx.moveTo(centre[0] + r, centre[1]); ctx.arc(...centre, r, 0, 2 * Math.PI);
+  const toNeck = Math.hypot(neck[0] - centre[0], neck[1] - centre[1]) || 1;
+  ctx.moveTo(centre[0] + (neck[0] - centre[0]) * r / toNeck, centre[1] + (neck[1] - centre[1]) * r / toNeck);
+  ctx.lineTo(...neck);
   ctx.stroke();
-  ctx.fillStyle = "#1d3557";
-  for (let i = 0; i < body.length; i++) {
+  ctx.fillStyle = overlay ? "#FFE066" : "#1d3557";
+  for (let i = 11; i < body.length; i++) {
     const [x, y] = at(i);
     ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
   }
+  ctx.beginPath(); ctx.arc(...at(0), 3.5, 0, 2 * Math.PI); ctx.fill();
   canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+  canvas.dataset.head = r.toFixed(1);
   // For tests and assistive tools: where the body landed, as a share of the canvas.
   const [bx0, by0] = [x0 * scale + ox, y0 * scale + oy], [bx1, by1] = [x1 * scale + ox, y1 * scale + oy];
   canvas.dataset.bounds = [bx0 / canvas.width, by0 / canvas.height, bx1 / canvas.width, by1 / canvas.height]
@@ -159,27 +198,31 @@ const QUALITY = {measured: "measured on the image", estimated: "estimated in 3-D
 const POSTURE = {upright: "upright", forward_slouch: "forward slouch", slumped: "slumped",
                  reclined: "reclined", leaning: "leaning to one side"};
 
-function showStatus(s) {
-  $("state").textContent = s.state === "slouched" && s.posture ? `${s.state} · ${POSTURE[s.posture] || s.posture}` : s.state;
-  $("banner").className = `banner ${s.state}`;
-  const reasons = REGISTRY ? new Map(REGISTRY.reasons.map((r) => [r.name, r.text])) : new Map();
-  let why = (s.reasons || []).map((r) => reasons.get(r) || r.replaceAll("_", " ")).join("; ");
-  if (s.state === "reclined") why = "leaning back with support, head over the trunk: not a slouch";
-  else if (s.state === "unknown" && s.person && s.view !== "side" && !s.calibrated) {
-    why = "from the front, posture is judged against your own upright: sit upright and press Calibrate";
-  }
-  $("reasons").textContent = why;
-  const metrics = REGISTRY ? new Map(REGISTRY.metrics.map((m) => [m.name, m])) : new Map();
-  const body = $("metrics");
+const MAIN_METRICS = ["neck_deg", "thoracic_deg", "hip_deg"];
+const MORE_METRICS = ["head_drop", "head_pitch", "shoulder_tilt_deg"];
+
+// A value as a person reads it: angles to whole degrees, ratios to two decimals.
+function fmtMetric(value, info) {
+  if (value === null || value === undefined) return "–";
+  return info && info.unit === "deg" ? `${Math.round(value)}°` : Number(value).toFixed(2);
+}
+
+function reasonWords(name, view) {
+  const info = REGISTRY ? REGISTRY.reasons.find((r) => r.name === name) : null;
+  if (!info) return name.replaceAll("_", " ");
+  return info.front && (view === "front" || view === "oblique") ? info.front : info.text;
+}
+
+function metricRows(body, keys, s, metrics) {
   body.replaceChildren();
-  for (const key of SHOWN_METRICS) {
+  for (const key of keys) {
     const info = metrics.get(key);
     const value = s.metrics ? s.metrics[key] : null;
-    const label = info ? `${info.label}${info.unit === "deg" ? " °" : ""}` : key;
-    const row = el("tr"); const th = el("th", label);
+    const row = el("tr"); const th = el("th", info ? info.label : key);
     if (info) th.title = info.description;
     const quality = s.quality ? s.quality[key] : undefined;
-    const cell = el("td", value ?? "–");
+    const cell = el("td", fmtMetric(value, info));
+    if (info && info.unit !== "deg" && value !== null && value !== undefined) cell.append(el("span", ` ${info.unit}`, "unit"));
     if (value !== null && value !== undefined && quality && quality !== "measured") {
       cell.append(el("span", quality === "low" ? " (est., low confidence)" : " (est.)"));
       cell.classList.add("estimated");
@@ -189,25 +232,59 @@ function showStatus(s) {
     row.append(th, cell);
     body.append(row);
   }
+}
+
+function showStatus(s) {
+  const monitoring = s.monitoring || {active: true, reason: ""};
+  if (!monitoring.active) {
+    $("state").textContent = "not monitoring";
+    $("banner").className = "banner off";
+    $("reasons").textContent = monitoring.reason;
+  } else {
+    $("state").textContent = s.state === "slouched" && s.posture ? `${s.state} · ${POSTURE[s.posture] || s.posture}` : s.state;
+    $("banner").className = `banner ${s.state}`;
+    let why = (s.reasons || []).map((r) => reasonWords(r, s.view)).join("; ");
+    if (s.state === "reclined") why = "leaning back with support, head over the trunk: not a slouch";
+    else if (s.state === "unknown" && s.person && s.view !== "side" && !s.calibrated) {
+      why = "from the front, posture is judged against your own upright: sit upright and press Calibrate";
+    }
+    $("reasons").textContent = why;
+  }
+  $("banner").dataset.monitoring = monitoring.active ? "1" : "";
+  const metrics = REGISTRY ? new Map(REGISTRY.metrics.map((m) => [m.name, m])) : new Map();
+  metricRows($("metrics"), MAIN_METRICS, s, metrics);
+  metricRows($("metrics-more"), MORE_METRICS, s, metrics);
+  $("more-metrics").classList.toggle("hidden", s.view === "side");
   const judged = s.judged_from;
   $("view").textContent = (s.view || "–") + (judged ? `, judged ${judged.against === "baseline" ? "against your baseline" : "on absolute angles"}` : "");
   $("camera").textContent = s.camera ? s.camera.state + (s.camera.detail ? ` (${s.camera.detail})` : "") : "–";
   $("sitting").textContent = `${Math.floor((s.sitting_s || 0) / 60)} min`;
-  $("calibrated").textContent = s.calibrating ? "calibrating…" : (s.calibrated ? "calibrated" : "not calibrated");
+  showCalibration(s);
   $("pause").textContent = s.paused ? "Resume" : "Pause";
   $("pause").dataset.paused = s.paused ? "1" : "";
-  showPlacement(s.placement);
+  showPlacement(s.placement, s.calibration);
 }
 
-// Camera placement advice from the current calibration: what this view can and cannot judge.
+// The calibration in words; one that looked slouched waits for Keep or a new calibration.
+function showCalibration(s) {
+  const c = s.calibration;
+  $("calibrated").textContent = s.calibrating ? "calibrating…"
+    : c && c.pending ? "waiting for your answer" : (s.calibrated ? `calibrated (${c ? c.view : ""} view)` : "not calibrated");
+  $("calibration-words").textContent = c && !c.pending ? c.words : "";
+  $("calibration-warning").classList.toggle("hidden", !(c && c.pending));
+  $("calibration-warning-text").textContent = c && c.pending ? c.warning : "";
+}
+
+// What the camera can judge from the view it sees now; the calibration's view beside it.
 let shownPlacement = "";
-function showPlacement(advice) {
-  const key = JSON.stringify(advice || null);
+function showPlacement(advice, calibration) {
+  const key = JSON.stringify([advice || null, calibration ? [calibration.view, calibration.pending] : null]);
   if (key === shownPlacement) return;
   shownPlacement = key;
   $("placement").classList.toggle("hidden", !advice);
   if (!advice) return;
   $("placement-view").textContent = advice.view;
+  $("placement-calibration").textContent = calibration && !calibration.pending ? `${calibration.view} view` : "not calibrated";
   const fill = (id, items, prefix) => $(id).replaceChildren(...items.map((t) => el("li", prefix + t)));
   fill("placement-can", advice.can_judge, "✓ ");
   fill("placement-cannot", advice.cannot_judge, "✗ ");
@@ -220,7 +297,7 @@ async function loadToday() {
   const items = [["Upright", `${t.minutes.upright} min`], ["Slouched", `${t.minutes.slouched} min`],
     ["Reclined", `${t.minutes.reclined} min`], ["Away", `${t.minutes.away} min`],
     ["Longest slouch", `${t.longest_slouch_min} min`], ["Breaks", `${t.breaks.taken} of ${t.breaks.due} due`],
-    ["Exercise reps", t.program ? `${t.program.done} of ${t.program.reps} (${t.program.program})` : `${t.reps}`]];
+    ["Exercise reps", t.program ? `${t.program.done} of ${t.program.reps} (${t.program.title})` : `${t.reps}`]];
   $("today").replaceChildren(...items.map(([k, v]) => {
     const box = el("div"); box.append(el("dt", k), el("dd", v)); return box;
   }));
@@ -241,20 +318,45 @@ function addStripSample(m) {
   strip.limits = m.limits || {};
 }
 
-// Neck and trunk angle over the last ten minutes, the slouch limits as shaded bands above
-// which a slouch builds up, and the same in words for screen readers.
+// Neck and trunk angle over the last ten minutes, with a time axis (minutes ago), an angle
+// axis, a legend, and each slouch limit as a labelled dashed line with a shaded band above
+// it (where a slouch builds up); the same in words for screen readers.
 function drawStrip() {
   const canvas = $("strip"); if (!canvas) return;
   const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, now = Date.now();
+  const left = 44, right = 12, top = 24, bottom = 26, lo = -20, hi = 60;
   ctx.clearRect(0, 0, w, h);
-  const top = 60, y = (v) => h - 10 - (Math.max(-10, Math.min(top, v)) + 10) / (top + 10) * (h - 20);
-  const x = (t) => w - (now - t) / STRIP_MS * w;
-  for (const [key, , color] of STRIP_SERIES) {
+  ctx.font = "12px sans-serif";
+  const y = (v) => top + (hi - Math.max(lo, Math.min(hi, v))) / (hi - lo) * (h - top - bottom);
+  const x = (t) => left + (1 - (now - t) / STRIP_MS) * (w - left - right);
+  // Axes: angle ticks every 20 degrees, time ticks every 2 minutes.
+  ctx.strokeStyle = "#c9d1d9"; ctx.fillStyle = "#444"; ctx.lineWidth = 1;
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  for (let v = lo; v <= hi; v += 20) {
+    ctx.beginPath(); ctx.moveTo(left, y(v)); ctx.lineTo(w - right, y(v)); ctx.stroke();
+    ctx.fillText(`${v}°`, left - 6, y(v));
+  }
+  ctx.textAlign = "center"; ctx.textBaseline = "top";
+  for (let m = 10; m >= 0; m -= 2) {
+    ctx.fillText(m ? `${m} min ago` : "now", x(now - m * 60_000), h - bottom + 6);
+  }
+  for (const [key, name, color] of STRIP_SERIES) {
     const limit = strip.limits[key];
     if (limit === undefined) continue;
-    ctx.fillStyle = color + "22"; ctx.fillRect(0, y(top), w, y(limit) - y(top));
+    ctx.fillStyle = color + "1a"; ctx.fillRect(left, y(hi), w - left - right, y(limit) - y(hi));
     ctx.strokeStyle = color; ctx.setLineDash([4, 4]); ctx.beginPath();
-    ctx.moveTo(0, y(limit)); ctx.lineTo(w, y(limit)); ctx.stroke(); ctx.setLineDash([]);
+    ctx.moveTo(left, y(limit)); ctx.lineTo(w - right, y(limit)); ctx.stroke(); ctx.setLineDash([]);
+    ctx.fillStyle = color; ctx.textAlign = "left"; ctx.textBaseline = "bottom";
+    ctx.fillText(`${name} limit ${Math.round(limit)}°`, left + 4, y(limit) - 2);
+  }
+  // Legend, top right.
+  let lx = w - right;
+  ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  for (const [, name, color] of [...STRIP_SERIES].reverse()) {
+    ctx.fillStyle = "#222"; ctx.fillText(`${name} angle`, lx, 10);
+    lx -= ctx.measureText(`${name} angle`).width + 6;
+    ctx.fillStyle = color; ctx.fillRect(lx - 18, 8, 18, 4);
+    lx -= 30;
   }
   for (const [key, , color] of STRIP_SERIES) {
     ctx.strokeStyle = color; ctx.lineWidth = 2; ctx.beginPath();
@@ -269,13 +371,14 @@ function drawStrip() {
   }
   canvas.dataset.points = String(strip.points.length);
   canvas.dataset.limits = JSON.stringify(strip.limits);
+  canvas.dataset.legend = STRIP_SERIES.map(([, name]) => `${name} angle`).join(",");
   const parts = [];
   for (const [key, name] of STRIP_SERIES) {
     const values = strip.points.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
     if (!values.length) continue;
     const limit = strip.limits[key];
     parts.push(`${name} ${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))}°, now ${Math.round(values[values.length - 1])}°`
-      + (limit !== undefined ? ` (a slouch builds above ${limit}°)` : ""));
+      + (limit !== undefined ? ` (a slouch builds above ${Math.round(limit)}°)` : ""));
   }
   $("strip-summary").textContent = parts.length ? `Last 10 minutes: ${parts.join("; ")}.`
     + (Object.keys(strip.limits).length ? "" : " Limits apply in a side view; from the front, posture is judged against your calibration.")
@@ -339,7 +442,7 @@ function initSetup(events) {
   $("setup-preview").onclick = async () => {
     $("preview-toggle").checked = true;
     await api("/api/preview", {method: "POST", body: {enabled: true}});
-    $("preview").classList.remove("hidden");
+    $("preview-wrap").classList.remove("hidden");
   };
   $("setup-calibrate-button").onclick = async () => {
     await api("/api/calibrate", {method: "POST", body: {seconds: 5}});
@@ -372,31 +475,54 @@ function initNow() {
     strip.points = r.samples.map((p) => ({t: p.t_ms, neck_deg: p.neck_deg, thoracic_deg: p.thoracic_deg}))
       .filter((p) => !live.length || p.t < live[0].t).concat(live);
   }).catch(() => {});
+  drawStrip();
   setInterval(drawStrip, 1000);
   showNotifyState();
   $("notify-allow").onclick = askNotifications;
+  // The skeleton over the preview is drawn when a new picture arrives, so the two match.
+  const overlay = $("overlay");
+  let latest = null;
+  $("preview").onload = () => {
+    if (!latest || !latest.frame || !(latest.frame[0] > 0)) return;
+    const height = Math.round(overlay.width * latest.frame[1] / latest.frame[0]);
+    if (overlay.height !== height) overlay.height = height;
+    drawSkeleton(overlay, latest.landmarks, latest.frame, true);
+  };
   connectLive((m) => {
     if (m.kind === "sample") {
       showStatus(m); showSetup(m); addStripSample(m);
-      if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame);
+      if ("landmarks" in m) { drawSkeleton(canvas, m.landmarks, m.frame); latest = m; }
     }
     else if (m.kind === "posture_changed") addEvent(events, `posture ${m.state}`);
     else if (m.kind === "alert") {
       addEvent(events, `${m.title}: ${m.message}` + (m.browser ? " (browser notification)" : ""));
     }
-    else if (m.kind === "camera_state_changed") addEvent(events, `camera ${m.state}`);
+    else if (m.kind === "camera_state_changed") addEvent(events, `camera ${m.state}${m.detail ? `: ${m.detail}` : ""}`);
     else if (m.kind === "calibration_finished") {
-      addEvent(events, m.ok ? `calibrated (${m.detail})` : `calibration failed: ${m.detail}`);
-      $("setup-calibrate-result").textContent = m.ok ? `done: ${m.detail}` : `did not work: ${m.detail}; sit still, in view, and try again`;
+      const check = m.check || {};
+      const text = m.ok ? `calibrated (${m.detail}). ${check.words || ""}`
+        : check.looks_slouched ? `calibration not used yet: ${check.warning}` : `calibration failed: ${m.detail}`;
+      addEvent(events, text);
+      $("setup-calibrate-result").textContent = m.ok ? `done: ${check.words || m.detail}`
+        : check.looks_slouched ? check.warning : `did not work: ${m.detail}; sit still, in view, and try again`;
       $("setup-calibrate").classList.toggle("done", m.ok);
     }
+  }, () => {
+    // The monitor cannot be reached: nothing is being watched, whatever was shown last.
+    $("state").textContent = "not monitoring";
+    $("banner").className = "banner off";
+    $("banner").dataset.monitoring = "";
+    $("reasons").textContent = "posture is not running (the monitor stopped), or cannot be reached";
+    $("camera").textContent = "–";
   });
+  $("calibration-redo").onclick = async () => { await api("/api/calibrate", {method: "POST", body: {seconds: 5}}); $("calibrated").textContent = "calibrating…"; };
+  $("calibration-keep").onclick = async () => { await api("/api/calibrate/keep", {method: "POST"}); addEvent(events, "calibration kept"); };
   $("calibrate").onclick = async () => { await api("/api/calibrate", {method: "POST", body: {seconds: 5}}); $("calibrated").textContent = "calibrating…"; };
   $("snooze").onclick = async () => { await api("/api/snooze", {method: "POST"}); addEvent(events, "alerts snoozed"); };
   $("pause").onclick = async () => api("/api/pause", {method: "POST", body: {paused: !$("pause").dataset.paused}});
   $("preview-toggle").onchange = async (e) => {
     await api("/api/preview", {method: "POST", body: {enabled: e.target.checked}});
-    $("preview").classList.toggle("hidden", !e.target.checked);
+    $("preview-wrap").classList.toggle("hidden", !e.target.checked);
   };
   setInterval(() => {
     if ($("preview-toggle").checked) $("preview").src = `/api/preview.jpg?t=${Date.now()}`;
@@ -411,7 +537,91 @@ function speak(text) {
   }
 }
 
+// What an exercise or routine shows: one status model (`activity` in /api/status and every
+// live sample), so a reload or a command-line start shows the same as a start from here.
+const PHASES = {settling: "sit still: finding your rest position", rest: "at rest: go when ready",
+  moving: "moving", hold: "hold", release: "release: back to rest", set_rest: "rest between sets",
+  done: "done"};
+
+function faultWords(faults) {
+  return faults.map((f) => f.label || f.fault.replaceAll("_", " ")).join(", ");
+}
+
+function repWords(rep) {
+  if (!rep) return "";
+  const held = rep.hold_s ? `, held ${rep.hold_s.toFixed(1)} s` : "";
+  return rep.valid ? `Last rep: good (reached ${rep.depth_pct}% of your usual range${held})`
+    : `Last rep: partial (${faultWords(rep.faults)}; reached ${rep.depth_pct}% of your usual range${held})`;
+}
+
+function summaryWords(s) {
+  const minutes = Math.floor(s.duration_s / 60), seconds = String(s.duration_s % 60).padStart(2, "0");
+  const head = `${s.title}: ${s.reps} good ${s.reps === 1 ? "rep" : "reps"}`
+    + (s.prescribed ? ` of ${s.prescribed} prescribed` : "")
+    + `, ${s.partial_reps} partial, in ${minutes}:${seconds} min.`;
+  const items = [];
+  if (s.faults.length) items.push(`Partial because: ${s.faults.map((f) => `${f.label} (${f.count})`).join(", ")}`);
+  if (s.holds_s.length) items.push(`Holds: ${s.holds_s.map((h) => `${h} s`).join(", ")}`);
+  return {head, items, tip: `Tip: ${s.tip}`};
+}
+
+function showSummary(s) {
+  $("summary").classList.toggle("hidden", !s);
+  if (!s) return;
+  const words = summaryWords(s);
+  $("summary-head").textContent = words.head;
+  $("summary-items").replaceChildren(...words.items.map((t) => el("li", t)));
+  $("summary-tip").textContent = words.tip;
+}
+
+function showActivity(a, monitoring) {
+  const running = a && a.kind !== "idle";
+  const since = running ? new Date(a.started_ms).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "";
+  $("running").textContent = running ? `Running: ${a.title}, since ${since}` : "Nothing running";
+  $("running").dataset.kind = a ? a.kind : "idle";
+  const off = monitoring && !monitoring.active;
+  $("start").disabled = Boolean(off);
+  $("start-note").textContent = off ? `Start is off: not monitoring (${monitoring.reason}).` : "";
+  if (!running) {
+    $("phase").textContent = "–"; $("hold").textContent = "–"; $("program").textContent = "";
+    $("hold-bar").style.width = "0";
+    showSummary(a ? a.summary : null);
+    return;
+  }
+  showSummary(null);
+  const choice = $("choice"), value = `${a.kind === "routine" ? "program" : "exercise"}:${a.name}`;
+  if (choice.value !== value) {
+    if (![...choice.options].some((o) => o.value === value)) {
+      // Started from a file on the command line: not in the list until now.
+      const option = el("option", `${a.kind === "routine" ? "Routine" : "Exercise"}: ${a.title} (running)`);
+      option.value = value; option.dataset.cue = a.step_cue || a.exercise.cue; choice.append(option);
+    }
+    choice.value = value; choice.onchange();
+  }
+  $("reps").textContent = a.reps;
+  $("reps-target").textContent = a.target ? ` of ${a.target}` : "";
+  $("partial").textContent = a.partial_reps;
+  let phase = PHASES[a.phase] || a.phase;
+  if (a.phase === "set_rest" && a.rest_left_s !== null) phase = `rest ${a.rest_left_s} s`;
+  const hold = a.hold;
+  if (hold && a.phase === "hold") {
+    const left = Math.max(0, hold.target_s - hold.held_s);
+    phase = left > 0 ? `hold: ${Math.ceil(left)} s left` : "hold done: release";
+  }
+  $("phase").textContent = phase;
+  $("phase").dataset.phase = a.phase;
+  $("hold").textContent = hold ? `${hold.held_s.toFixed(1)} of ${hold.target_s} s` : "no hold";
+  $("hold-bar").style.width = hold ? `${Math.min(100, 100 * hold.held_s / Math.max(hold.target_s, 0.1))}%` : "0";
+  $("program").textContent = a.kind === "routine"
+    ? `${a.exercise.title} · step ${a.step} of ${a.steps} · set ${a.set} of ${a.sets} · ${a.total_reps} of ${a.total_target} reps in all` : "";
+  $("cue").textContent = a.cue.text || (a.phase === "rest" ? "Ready for the next rep" : "–");
+  $("cue").dataset.kind = a.cue.kind;
+  $("last-rep").textContent = repWords(a.last_rep);
+  $("step-cue").textContent = a.kind === "routine" && a.cue.kind !== "step" ? `This step: ${a.step_cue}` : "";
+}
+
 async function initExercise() {
+  await registry();
   const data = await api("/api/exercises");
   const choice = $("choice");
   for (const ex of data.exercises) {
@@ -425,8 +635,11 @@ async function initExercise() {
   }
   for (const name of data.programs) {
     if (routines.has(name)) continue;  // a saved program of the same name is the one started
-    const option = el("option", `Program: ${name}`); option.value = `program:${name}`; choice.append(option);
+    const option = el("option", `My program: ${name.replaceAll("_", " ")}`); option.value = `program:${name}`;
+    choice.append(option);
   }
+  // The default: the user's own program, else the chin tuck.
+  choice.value = data.programs.length ? `program:${data.programs[0]}` : "exercise:chin_tuck";
   showCare(data.when_to_seek_care);
   choice.onchange = () => {
     $("exercise-cue").textContent = choice.selectedOptions[0].dataset.cue || "";
@@ -435,39 +648,45 @@ async function initExercise() {
       `${step.title}: ${step.sets} × ${step.reps}${step.hold_s ? `, hold ${step.hold_s} s` : ""} · ${step.cue}`)));
   };
   choice.onchange();
-  let lastStep = "";
   $("start").onclick = async () => {
     const [kind, name] = choice.value.split(":");
     await api("/api/session", {method: "POST", body: {[kind]: name}});
-    $("reps").textContent = "0"; $("partial").textContent = "0"; $("rep-log").replaceChildren();
+    $("rep-log").replaceChildren();
     speak("Starting. " + ($("exercise-cue").textContent || ""));
   };
   $("stop").onclick = () => api("/api/session", {method: "DELETE"});
+  const status = await api("/api/status");
+  showActivity(status.activity, status.monitoring);
   const canvas = $("skeleton");
+  let lastStepCue = "";
   connectLive((m) => {
     if (m.kind === "sample") {
       if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame);
-      const ex = m.exercise;
-      if (ex) { $("reps").textContent = ex.reps; $("partial").textContent = ex.partial_reps; $("phase").textContent = ex.phase; }
-      $("program").textContent = m.program ? `${m.program.exercise || "done"} · set ${m.program.set}` : "";
-      const step = m.program ? `${m.program.exercise}:${m.program.cue}` : "";
-      if (step !== lastStep) {
-        lastStep = step;
-        $("step-cue").textContent = m.program && m.program.exercise ? m.program.cue : "";
-        if (m.program && m.program.cue) speak(m.program.cue);
-      }
-    } else if (m.kind === "hold_progress") {
-      $("hold").textContent = `${Math.max(0, m.target_s - m.held_s).toFixed(0)} s`;
+      showActivity(m.activity, m.monitoring);
+      const stepCue = m.activity && m.activity.kind === "routine" ? m.activity.step_cue : "";
+      if (stepCue && stepCue !== lastStepCue) speak(stepCue);
+      lastStepCue = stepCue;
     } else if (m.kind === "form_fault") {
-      $("cue").textContent = m.cue; speak(m.cue);
+      $("cue").textContent = m.cue; $("cue").dataset.kind = "fault"; speak(m.cue);
     } else if (m.kind === "rep_finished") {
-      $("hold").textContent = "–";
-      addEvent($("rep-log"), m.valid ? `rep done (depth ${m.depth.toFixed(2)})` : `partial: ${m.faults.join(", ")}`);
-      if (m.valid) { $("cue").textContent = "Good rep"; speak("Good"); }
+      const faults = m.faults.map((f) => ({fault: f, label: faultLabel(f)}));
+      addEvent($("rep-log"), m.valid ? `good rep${m.hold_s ? `, held ${m.hold_s.toFixed(1)} s` : ""}`
+        : `partial rep: ${faultWords(faults)}`);
+      speak(m.valid ? "Good" : faultWords(faults));
     } else if (m.kind === "set_completed") {
       speak(`Set ${m.set_number} of ${m.sets} done. Rest.`);
+    } else if (m.kind === "exercise_session_ended" && m.summary) {
+      showSummary(m.summary);
+      addEvent($("rep-log"), summaryWords(m.summary).head);
+    } else if (m.kind === "camera_state_changed") {
+      addEvent($("rep-log"), `camera ${m.state}${m.detail ? `: ${m.detail}` : ""}`);
     }
-  });
+  }, () => showActivity(null, {active: false, reason: "posture is not running"}));
+}
+
+function faultLabel(name) {
+  const known = REGISTRY ? REGISTRY.faults.find((f) => f.name === name) : null;
+  return known ? known.label : name.replaceAll("_", " ");
 }
 
 // --- Trends ------------------------------------------------------------------------------
@@ -539,8 +758,14 @@ function rows(tbody, items, cells) {
 }
 
 async function initHistory() {
+  await registry();
   const data = await api("/api/history");
-  rows($("sessions"), data.sessions, (s) => [fmtTime(s.started_ms), s.exercise || `program ${s.program}`, s.reps, s.partial_reps]);
+  rows($("sessions"), data.sessions, (s) => {
+    const sum = s.summary, words = summaryWords(sum);
+    const minutes = Math.floor(sum.duration_s / 60), seconds = String(sum.duration_s % 60).padStart(2, "0");
+    return [fmtTime(s.started_ms), s.title, `${minutes}:${seconds}`, s.reps, s.partial_reps,
+      [...words.items, words.tip].join(". ")];
+  });
   rows($("alerts"), data.alerts, (a) => [fmtTime(a.t_ms), a.kind, a.message]);
   rows($("calibrations"), data.calibrations, (c) => [fmtTime(c.created_ms), c.name, c.view]);
 }
@@ -606,9 +831,10 @@ async function initSettings() {
     if (wrong) { message(`Not saved: ${wrong === 1 ? "one field needs" : `${wrong} fields need`} a valid value.`, "error"); return; }
     if (!Object.keys(changes).length) { message("Nothing changed.", "ok"); return; }
     try {
-      await api("/api/settings", {method: "PUT", body: changes, report: false});
+      const saved = await api("/api/settings", {method: "PUT", body: changes, report: false});
       for (const input of form.querySelectorAll("input, select")) initial.set(input.name, readInput(input));
-      message("Saved. Restart posture run to apply.", "ok");
+      message(saved.restart_needed.length ? `Saved. In use now: ${saved.applied.join(", ") || "nothing"}; `
+        + `after a restart of posture run: ${saved.restart_needed.join(", ")}.` : "Saved and in use now.", "ok");
     } catch (error) {
       const input = error.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
       if (input) fieldError(input, error.message.replace(/^(config |settings: )/, "").replace(`${error.field}: `, ""));
@@ -664,6 +890,7 @@ function readInput(input) {
 
 // --- Report --------------------------------------------------------------------------------
 async function loadReport(days) {
+  await registry();
   const r = await api(`/api/report?days=${days}`);
   $("csv").href = `/api/report.csv?days=${days}`;
   $("report-period").textContent = `Last ${days} days, generated ${fmtTime(r.generated_ms)}`;
@@ -671,9 +898,9 @@ async function loadReport(days) {
   $("report-posture").replaceChildren(
     el("li", `Monitored ${p.judged_h} h; slouched ${p.slouched_share === null ? "–" : (100 * p.slouched_share).toFixed(1) + "%"} of that time`),
     el("li", `${p.slouch_alerts} slouch alerts, ${p.break_reminders} break reminders`));
-  rows($("report-exercises"), r.exercise.by_exercise, (e) => [e.exercise, e.reps, e.partial_reps, e.hold_s]);
-  $("report-faults").replaceChildren(...Object.entries(r.exercise.faults).map(([f, n]) => el("li", `${f.replaceAll("_", " ")}: ${n}`)));
-  $("report-programs").replaceChildren(...r.exercise.programs.map((g) => el("li", `${fmtTime(g.started_ms)} ${g.program}: ${g.completion === null ? "–" : Math.round(100 * g.completion) + "%"} done`)));
+  rows($("report-exercises"), r.exercise.by_exercise, (e) => [e.title, e.reps, e.partial_reps, e.hold_s]);
+  $("report-faults").replaceChildren(...Object.entries(r.exercise.faults).map(([f, n]) => el("li", `${faultLabel(f)}: ${n}`)));
+  $("report-programs").replaceChildren(...r.exercise.programs.map((g) => el("li", `${fmtTime(g.started_ms)} ${g.title}: ${g.completion === null ? "–" : Math.round(100 * g.completion) + "%"} done`)));
   showCare(r.when_to_seek_care);
   $("report-insights").replaceChildren(...(r.insights.length ? r.insights.map((i) => {
     const box = el("section", null, "insight"); box.dataset.kind = i.kind;
