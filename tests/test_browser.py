@@ -510,11 +510,9 @@ def routine_run(tmp_path_factory, sitting):
 
 
 def test_a_routine_on_the_dashboard_from_start_to_summary(routine_run, browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    context, page = new_page(browser, routine_run)
     try:
-        page = context.new_page()
         page.set_default_timeout(60_000)
-        page.goto(routine_run)
         base = "/".join(page.url.split("/")[:3])
         page.goto(base + "/exercise")
         page.evaluate(WATCH)
@@ -596,11 +594,8 @@ def hunched_run(tmp_path_factory, data_dir, model_path):
 
 
 def test_a_hunched_calibration_is_warned_about(hunched_run, browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context, page = new_page(browser, hunched_run)
     try:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(hunched_run)
         expect(page.locator("#conn")).to_have_text("live")
         page.click("#calibrate")
         warning = page.locator("#calibration-warning")

@@ -98,7 +98,9 @@ def test_summary_counts_faults_holds_and_gives_one_tip():
     assert lines[0] == "Chin tuck: 2 good reps, 2 partial, in 1 min 35 s"
     assert "nodding (2)" in lines[1] and "not far enough (1)" in lines[1]
     assert summary("X", "exercise", 0, 0, [], {}, {})["tip"].startswith("No movement")
-    assert summary("X", "exercise", 0, 0, [rep(True)], {}, {})["tip"].startswith("All 1")
+    assert summary("X", "exercise", 0, 0, [rep(True)] * 2, {}, {})["tip"].startswith("All 2")
+    assert summary("X", "routine", 0, 0, [rep(True)], {}, {}, 0.1, 10)["tip"] == (
+        "The one rep had good form; 9 of the 10 prescribed are still to do.")
 
 
 def test_a_session_ends_with_its_summary_on_the_terminal_and_in_history(sitting, tmp_path):

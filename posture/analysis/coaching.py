@@ -107,8 +107,11 @@ def summary(title: str, kind: str, started_ms: int, ended_ms: int,
         example = next(r for r in partial if fault in r.faults)
         tip = fault_cue(fault, cues.get(example.exercise, {}),
                         hold_targets.get(example.exercise, 0.0)) + "."
+    elif prescribed and len(valid) < prescribed:
+        tip = (f"{_all(len(valid))} had good form; {prescribed - len(valid)} of the "
+               f"{prescribed} prescribed are still to do.")
     else:
-        tip = f"All {len(valid)} reps had good form: keep it that way."
+        tip = f"{_all(len(valid))} had good form: keep it that way."
     return {"title": title, "kind": kind, "started_ms": started_ms, "ended_ms": ended_ms,
             "duration_s": round(max(0, ended_ms - started_ms) / 1000),
             "reps": len(valid), "partial_reps": len(partial),
@@ -116,6 +119,10 @@ def summary(title: str, kind: str, started_ms: int, ended_ms: int,
                        for f, n in faults.most_common()],
             "holds_s": holds, "completion": completion, "prescribed": prescribed,
             "tip": tip}
+
+
+def _all(n: int) -> str:
+    return "The one rep" if n == 1 else f"All {n} reps"
 
 
 def summary_lines(s: Mapping[str, Any]) -> list[str]:

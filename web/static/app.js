@@ -614,7 +614,9 @@ function showActivity(a, monitoring) {
   $("hold-bar").style.width = hold ? `${Math.min(100, 100 * hold.held_s / Math.max(hold.target_s, 0.1))}%` : "0";
   $("program").textContent = a.kind === "routine"
     ? `${a.exercise.title} · step ${a.step} of ${a.steps} · set ${a.set} of ${a.sets} · ${a.total_reps} of ${a.total_target} reps in all` : "";
-  $("cue").textContent = a.cue.text || (a.phase === "rest" ? "Ready for the next rep" : "–");
+  const moment = {rest: "Ready for the next rep", moving: "Keep going", hold: "Hold it there",
+    release: "Back to rest"};
+  $("cue").textContent = a.cue.text || moment[a.phase] || "–";
   $("cue").dataset.kind = a.cue.kind;
   $("last-rep").textContent = repWords(a.last_rep);
   $("step-cue").textContent = a.kind === "routine" && a.cue.kind !== "step" ? `This step: ${a.step_cue}` : "";
