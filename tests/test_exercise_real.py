@@ -10,6 +10,7 @@ from conftest import REPO, run_cli
 from videos import TALK_FRONT_S, TALK_SPLIT_S, TALK_THROUGH_WINDOWS, write_talk_through
 
 from posture.analysis.events import Event, Sample
+from posture.analysis.registry import fault_label
 from posture.analysis.smoothing import ShotWatch
 from posture.config import Config
 from posture.live.session import PostureSession
@@ -19,7 +20,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from exercise_accuracy import Clip, score  # noqa: E402
 
 pytestmark = pytest.mark.slow
-REP_LINE = re.compile(r"^\s+([\d.]+) s  (\w+): rep (done|partial)(?: \((.*)\))?$")
+REP_LINE = re.compile(r"^\s+([\d.]+) s  (.+): (good|partial) rep(?: \((.*)\))?$")
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +39,14 @@ def talk_through(tmp_path_factory, data_dir, model_path):
 
 
 def terminal_reps(stderr: str) -> list[tuple[str, bool, str]]:
-    return [(m[1], m[3] == "done", m[4] or "") for line in stderr.splitlines()
+    return [(m[1], m[3] == "good", m[4] or "") for line in stderr.splitlines()
             if (m := REP_LINE.match(line))]
 
 
 def as_terminal(reps: list[dict]) -> list[tuple[str, bool, str]]:
-    return [(f"{r['end_s']:.1f}", r["valid"], ", ".join(r["faults"])) for r in reps]
+    """What the terminal says of each rep: its end, valid, and its faults in words."""
+    return [(f"{r['end_s']:.1f}", r["valid"], ", ".join(fault_label(f) for f in r["faults"]))
+            for r in reps]
 
 
 def test_talk_through_counted_exactly(talk_through):

@@ -172,13 +172,17 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def _program_lines(prog: dict[str, Any]) -> list[str]:
-    lines = [f"  program {prog['name']}: {prog['completion'] * 100:.0f}% of prescribed reps"]
+    from posture.analysis.coaching import title_of
+    from posture.analysis.registry import fault_label
+
+    lines = [f"  routine {prog['title']}: {prog['completion'] * 100:.0f}% of prescribed reps"]
     for step in prog["steps"]:
         due, done = step["prescribed"], step["done"]
-        line = (f"    {step['exercise']}: {done['reps']}/{due['sets'] * due['reps']} reps, "
-                f"{done['sets']}/{due['sets']} sets")
+        line = (f"    {title_of(step['exercise'])}: {done['reps']}/{due['sets'] * due['reps']} "
+                f"reps, {done['sets']}/{due['sets']} sets")
         if step["faults"]:
-            line += ", faults " + ", ".join(f"{k} x{v}" for k, v in step["faults"].items())
+            line += ", faults " + ", ".join(f"{fault_label(k)} x{v}"
+                                            for k, v in step["faults"].items())
         lines.append(line)
     return lines
 
@@ -243,10 +247,13 @@ def _report_lines(data: dict[str, Any]) -> list[str]:
              f"  monitored {p['judged_h']} h, slouched {share} of it; "
              f"{p['slouch_alerts']} slouch alerts, {p['break_reminders']} break reminders",
              f"  exercise sessions: {ex['sessions']}"]
-    lines += [f"    {e['exercise']}: {e['reps']} reps, {e['partial_reps']} partial, "
+    lines += [f"    {e['title']}: {e['reps']} reps, {e['partial_reps']} partial, "
               f"{e['hold_s']} s held" for e in ex["by_exercise"]]
     if ex["faults"]:
-        lines.append("  form faults: " + ", ".join(f"{k} x{v}" for k, v in ex["faults"].items()))
+        from posture.analysis.registry import fault_label
+
+        lines.append("  form faults: " + ", ".join(f"{fault_label(k)} x{v}"
+                                                   for k, v in ex["faults"].items()))
     from posture.care import care_lines
 
     lines += ["", "What the last week shows" + ("" if data["insights"] else
@@ -347,11 +354,17 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
     moments += [(alert["t_s"], f"alert: {alert['title']}") for alert in posture["alerts"]]
     lines += [f"  {t:8.2f} s  {text}" for t, text in sorted(moments, key=lambda m: m[0])]
     if "exercise" in result:
+        from posture.analysis.coaching import title_of
+        from posture.analysis.registry import fault_label
+
         ex = result["exercise"]
-        lines.append(f"  {ex['name']}: {ex['reps']} reps, {ex['partial_reps']} partial")
-        lines += [f"    {r['start_s']:7.2f}-{r['end_s']:.2f} s  depth {r['depth']}"
-                  + (f"  hold {r['hold_s']} s" if r["hold_s"] else "")
-                  + ("" if r["valid"] else f"  partial: {', '.join(r['faults'])}")
+        lines.append(f"  {title_of(ex['name'])}: {ex['reps']} good reps, "
+                     f"{ex['partial_reps']} partial")
+        lines += [f"    {r['start_s']:7.2f}-{r['end_s']:.2f} s  "
+                  f"{round(100 * min(r['depth'], 1.5))}% of the usual range"
+                  + (f"  held {r['hold_s']} s" if r["hold_s"] else "")
+                  + ("" if r["valid"] else
+                     f"  partial: {', '.join(fault_label(f) for f in r['faults'])}")
                   for r in ex["reps_detail"]]
     if "program" in result:
         lines += _program_lines(result["program"])
