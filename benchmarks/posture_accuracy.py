@@ -15,7 +15,10 @@ Prints:
 - mirror agreement: every image against its left-right mirror image, run through the model
   separately: the same view, the same verdicts, and the largest metric differences.
 - side-view videos of a man sitting upright (the chin-tuck clips, when `../shared/data` is
-  there): the share of frames judged upright or reclined rather than slouched.
+  there): the share of frames judged upright or reclined rather than slouched;
+- the calibration self-check (slouch.calibration_check): each photo taken as someone's
+  "upright" calibration, how many of each class are flagged as looking slouched, and the
+  margin of the highest upright angle below the limit.
 --angles also prints each side photo's angles (the table behind SlouchConfig's thresholds).
 
 Reads `../shared/data` when it is there, else the same photos in `tests/data`.
@@ -35,8 +38,14 @@ sys.path.insert(0, str(REPO))
 
 from posture.analysis.calibration import Baseline, baseline_from_metrics  # noqa: E402
 from posture.analysis.metrics import Metrics, compute_metrics  # noqa: E402
-from posture.analysis.slouch import posture_kind, verdict  # noqa: E402
+from posture.analysis.slouch import (  # noqa: E402
+    SlouchConfig,
+    calibration_check,
+    posture_kind,
+    verdict,
+)
 from posture.cli.main import quiet_native_logs  # noqa: E402
+from posture.errors import UsageError  # noqa: E402
 from posture.vision.estimator import open_estimator  # noqa: E402
 from posture.vision.pose import Pose  # noqa: E402
 from posture.vision.sources import read_image_rgb  # noqa: E402
@@ -199,6 +208,32 @@ def angles(metrics: dict[tuple[str, bool], Metrics]) -> None:
                   f"{posture_kind(state, reasons)}")
 
 
+def calibration_checks(metrics: dict[tuple[str, bool], Metrics]) -> None:
+    """Every photo as a one-photo calibration: flagged as looking slouched or not."""
+    config = SlouchConfig()
+    limits = {"neck_deg": config.neck_deg[0], "thoracic_deg": config.trunk_deg[0]}
+    classes: dict[str, list[tuple[bool, dict[str, float]]]] = {}
+    for (name, _), m in sorted(metrics.items()):
+        if not m.person or name.startswith("pose_reference"):
+            continue
+        folder, stem = name.split("/")[-2], Path(name).stem.split("_")[0]
+        label = f"front {folder}" if folder in ("upright", "slouching") else f"side {stem}"
+        try:
+            check = calibration_check(baseline_from_metrics([m], name), config)
+        except UsageError:  # nothing to calibrate on (never saved, so never checked)
+            continue
+        values = {k: v for k in limits if (v := m.get(k)) is not None}
+        classes.setdefault(label, []).append((check["looks_slouched"], values))
+    print("\ncalibration self-check: each photo (and its mirror) as an upright calibration")
+    for label, rows in sorted(classes.items()):
+        flagged = sum(f for f, _ in rows)
+        highest = {k: max(v[k] for _, v in rows if k in v) for k in limits
+                   if any(k in v for _, v in rows)}
+        margin = ", ".join(f"{k} max {v:.1f} ({limits[k] - v:+.1f} to the limit)"
+                           for k, v in highest.items())
+        print(f"  {label:<18} flagged {flagged}/{len(rows)}   {margin}")
+
+
 def upright_videos() -> None:
     from posture.live.offline import AnalyzeOptions, analyze_path
 
@@ -229,6 +264,7 @@ def main() -> None:
         side(metrics, mirrored)
     neck_auc(metrics)
     mirror(metrics)
+    calibration_checks(metrics)
     upright_videos()
     if args.angles:
         angles(metrics)

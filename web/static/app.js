@@ -202,9 +202,10 @@ const MAIN_METRICS = ["neck_deg", "thoracic_deg", "hip_deg"];
 const MORE_METRICS = ["head_drop", "head_pitch", "shoulder_tilt_deg"];
 
 // A value as a person reads it: angles to whole degrees, ratios to two decimals.
-function fmtMetric(value, info) {
+function fmtMetric(value, info, key) {
   if (value === null || value === undefined) return "–";
-  return info && info.unit === "deg" ? `${Math.round(value)}°` : Number(value).toFixed(2);
+  const degrees = info ? info.unit === "deg" : key.endsWith("_deg");
+  return degrees ? `${Math.round(value)}°` : Number(value).toFixed(2);
 }
 
 function reasonWords(name, view) {
@@ -221,7 +222,7 @@ function metricRows(body, keys, s, metrics) {
     const row = el("tr"); const th = el("th", info ? info.label : key);
     if (info) th.title = info.description;
     const quality = s.quality ? s.quality[key] : undefined;
-    const cell = el("td", fmtMetric(value, info));
+    const cell = el("td", fmtMetric(value, info, key));
     if (info && info.unit !== "deg" && value !== null && value !== undefined) cell.append(el("span", ` ${info.unit}`, "unit"));
     if (value !== null && value !== undefined && quality && quality !== "measured") {
       cell.append(el("span", quality === "low" ? " (est., low confidence)" : " (est.)"));
@@ -463,7 +464,8 @@ function initSetup(events) {
   };
 }
 
-function initNow() {
+async function initNow() {
+  await registry().catch(() => null);  // names and units before the first sample is shown
   const canvas = $("skeleton"), events = $("events");
   initSetup(events);
   registry().then(() => api("/api/status")).then((s) => { showStatus(s); showSetup(s); });
