@@ -212,3 +212,15 @@ def test_an_ended_recording_is_not_monitoring_and_refuses_exercises():
     assert session.status()["monitoring"] == {"active": False,
                                               "reason": "the recording ended"}
     assert session.monitoring_problem() == "not monitoring: the recording ended"
+
+
+def test_front_view_reasons_say_what_the_front_can_see():
+    from posture.analysis.registry import reason_text
+    from posture.live.alerts import SlouchAlerts
+
+    assert reason_text("slumped_back", "side") == "you are slumped down in the chair"
+    front = reason_text("slumped_back", "front")
+    assert "compared with your calibration" in front and "slumped" not in front
+    alerts = SlouchAlerts(Config().alerts.model_copy(update={"after_slouched_s": 0.0}))
+    alert = alerts.update("slouched", ("slumped_back",), 0, 600, view="front")[0]
+    assert "compared with your calibration" in alert.message
