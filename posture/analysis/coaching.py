@@ -50,12 +50,15 @@ def title_of(name: str | None, program: bool = False) -> str:
     return name.replace("_", " ")
 
 
+def exercise_cues(exercise: Exercise) -> dict[str, str]:
+    """An exercise's form-rule cues by fault."""
+    return {r.fault: r.cue for r in exercise.rules if r.cue}
+
+
 @lru_cache(maxsize=256)
 def rule_cues(name: str) -> dict[str, str]:
     """A built-in exercise's form-rule cues by fault (other exercises: none known)."""
-    if name not in builtin_names():
-        return {}
-    return {r.fault: r.cue for r in builtin_exercise(name).rules if r.cue}
+    return exercise_cues(builtin_exercise(name)) if name in builtin_names() else {}
 
 
 def fault_cue(fault: str, cues: Mapping[str, str], hold_s: float = 0.0) -> str:
@@ -191,8 +194,7 @@ class Coach:
             elif isinstance(event, FormFault):
                 self.cue = {"text": event.cue, "kind": "fault"}
             elif isinstance(event, RepFinished):
-                cues = {r.fault: r.cue for r in ex.rules if r.cue}
-                self.last_rep = rep_result(event, cues, ex.hold_s)
+                self.last_rep = rep_result(event, exercise_cues(ex), ex.hold_s)
                 self.cue = {"text": self.last_rep["cue"],
                             "kind": "good" if event.valid else "partial"}
             elif isinstance(event, SetCompleted) and self.runner is not None:
@@ -254,11 +256,10 @@ def session_summary(counter: RepCounter | None, runner: SessionRunner | None,
         adherence = runner.adherence()
         return summary(program.title, "routine", started_ms, ended_ms,
                        runner.finished_reps(), {e.name: e.hold_s for e in exercises},
-                       {e.name: {r.fault: r.cue for r in e.rules if r.cue} for e in exercises},
+                       {e.name: exercise_cues(e) for e in exercises},
                        adherence["completion"],
                        sum(s.sets * s.reps for s in program.steps))
     assert counter is not None
     ex = counter.exercise
     return summary(ex.title, "exercise", started_ms, ended_ms, counter.finished,
-                   {ex.name: ex.hold_s}, {ex.name: {r.fault: r.cue for r in ex.rules
-                                                    if r.cue}})
+                   {ex.name: ex.hold_s}, {ex.name: exercise_cues(ex)})

@@ -22,7 +22,6 @@ import statistics
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 
 from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
 from posture.analysis.exercise import Bounce, Exercise
@@ -78,11 +77,6 @@ VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
 
 
-class Phase(str, Enum):
-    REST = "rest"
-    ACTIVE = "active"
-
-
 @dataclass
 class _Rep:
     start_ms: int
@@ -125,10 +119,6 @@ class RepCounter:
         self._settling: deque[tuple[int, float, Metrics]] = deque()
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
-
-    @property
-    def phase(self) -> Phase:
-        return Phase.REST if self._rep is None else Phase.ACTIVE
 
     def moment(self) -> tuple[str, float]:
         """Where the person is in the movement, and the seconds held in this rep:
