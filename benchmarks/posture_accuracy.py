@@ -13,7 +13,9 @@ Prints:
 - the separation (AUC) of the front-view neck angle, estimated from the world landmarks,
   between upright and slouching images, without a baseline;
 - mirror agreement: every image against its left-right mirror image, run through the model
-  separately: the same view, the same verdicts, and the largest metric differences.
+  separately: the same view, the same verdicts, and the largest metric differences; also
+  four side-by-side composites of three side photos (three people of equal size), where the
+  same person must be chosen in the mirror image.
 - side-view videos of a man sitting upright (the chin-tuck clips, when `../shared/data` is
   there): the share of frames judged upright or reclined rather than slouched;
 - the calibration self-check (slouch.calibration_check): each photo taken as someone's
@@ -30,6 +32,7 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,16 +69,34 @@ def images() -> list[Path]:
     return found
 
 
+PANELS = (("straight_hf", "hunchback", "recline"), ("recline_hf", "straight_flip", "hunchback_hf"),
+          ("hunchback_flip", "recline_flip", "straight_hf_flip"),
+          ("kneeling", "hunchback_hf_flip", "recline_hf_flip"))
+
+
+def side_by_side(names: tuple[str, ...], height: int = 640) -> np.ndarray:
+    import cv2
+
+    panels = []
+    for name in names:
+        rgb = read_image_rgb(DATA / "side_sitting" / f"{name}.jpg")
+        panels.append(cv2.resize(rgb, (rgb.shape[1] * height // rgb.shape[0], height)))
+    return np.ascontiguousarray(np.concatenate(panels, axis=1))
+
+
 def detect_all(paths: list[Path]) -> dict[tuple[str, bool], Pose]:
-    """Each photo and its mirror image, through the model separately."""
+    """Each photo (and each side-by-side composite) and its mirror image, through the model
+    separately."""
     poses = {}
+    todo: list[tuple[str, Any]] = [(str(p.relative_to(DATA)), p) for p in paths]
+    if (DATA / "side_sitting").is_dir():
+        todo += [("panels/" + "+".join(names), names) for names in PANELS]
     with open_estimator("full", video=False) as est:
-        for i, path in enumerate(paths):
-            rgb = read_image_rgb(path)
-            name = str(path.relative_to(DATA))
+        for i, (name, what) in enumerate(todo):
+            rgb = read_image_rgb(what) if isinstance(what, Path) else side_by_side(what)
             poses[(name, False)] = est.detect(rgb, 0)
             poses[(name, True)] = est.detect(np.ascontiguousarray(rgb[:, ::-1]), 0)
-            print(f"\rposes {i + 1}/{len(paths)}", end="", file=sys.stderr)
+            print(f"\rposes {i + 1}/{len(todo)}", end="", file=sys.stderr)
     print(file=sys.stderr)
     return poses
 
@@ -160,7 +181,7 @@ def neck_auc(metrics: dict[tuple[str, bool], Metrics]) -> None:
               f"deg, AUC {auc(down, up):.3f}")
 
 
-def mirror(metrics: dict[tuple[str, bool], Metrics]) -> None:
+def mirror(metrics: dict[tuple[str, bool], Metrics], poses: dict[tuple[str, bool], Pose]) -> None:
     names = sorted({name for name, _ in metrics})
     side_base = baseline_from_metrics(
         [metrics[(n, False)] for n in names if "straight" in n], "straight photos")
@@ -171,10 +192,14 @@ def mirror(metrics: dict[tuple[str, bool], Metrics]) -> None:
     spread: dict[str, float] = {}
     for name in names:
         a, b = metrics[(name, False)], metrics[(name, True)]
-        base = side_base if name.startswith("side") else front_base
+        base = front_base if name.startswith("front") else side_base
         pairs = [(verdict(a, baseline), verdict(b, baseline)) for baseline in (None, base)]
         kinds = [(posture_kind(*x), posture_kind(*y)) for x, y in pairs]
-        same = a.view == b.view and all(x[0] == y[0] for x, y in pairs) and all(
+        pose_a, pose_b = poses[(name, False)], poses[(name, True)]
+        same_person = pose_a.person == pose_b.person and (not pose_a.person or abs(
+            float(np.mean(pose_a.landmarks[:, 0])) + float(np.mean(pose_b.landmarks[:, 0])) - 1)
+            < 0.01)
+        same = same_person and a.view == b.view and all(x[0] == y[0] for x, y in pairs) and all(
             x == y for x, y in kinds)
         total += 1
         agree += same
@@ -187,7 +212,8 @@ def mirror(metrics: dict[tuple[str, bool], Metrics]) -> None:
                 differ.append(f"{name}: {key} measured in only one")
             elif value is not None and other is not None:
                 spread[key] = max(spread.get(key, 0.0), abs(value - other))
-    print(f"\nmirror agreement (view, verdict and posture, with and without baseline): "
+    print(f"\nmirror agreement (person chosen, view, verdict and posture, with and without "
+          "baseline): "
           f"{agree}/{total} images = {agree / total:.3f}")
     print(f"  with every reason the same too: {same_reasons}/{total} (a reason near its "
           "threshold may flip within landmark noise)")
@@ -214,7 +240,7 @@ def calibration_checks(metrics: dict[tuple[str, bool], Metrics]) -> None:
     limits = {"neck_deg": config.neck_deg[0], "thoracic_deg": config.trunk_deg[0]}
     classes: dict[str, list[tuple[bool, dict[str, float]]]] = {}
     for (name, _), m in sorted(metrics.items()):
-        if not m.person or name.startswith("pose_reference"):
+        if not m.person or name.startswith(("pose_reference", "panels")):
             continue
         folder, stem = name.split("/")[-2], Path(name).stem.split("_")[0]
         label = f"front {folder}" if folder in ("upright", "slouching") else f"side {stem}"
@@ -281,7 +307,7 @@ def main() -> None:
         front(metrics, mirrored)
         side(metrics, mirrored)
     neck_auc(metrics)
-    mirror(metrics)
+    mirror(metrics, poses)
     calibration_checks(metrics)
     upright_videos()
     if args.angles:

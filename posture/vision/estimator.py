@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from posture.errors import ModelError
-from posture.vision.pose import NUM_LANDMARKS, Pose
+from posture.vision.pose import NUM_LANDMARKS, Landmark, Pose
 
 # The native runtime logs model-loading chatter to stderr; keep the CLI's stderr readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -67,12 +67,13 @@ class PoseEstimator:
     frame to frame and runs its person detector only when the track is lost: several times
     cheaper, and steadier landmarks, than detecting every frame. A bystander walking behind
     the user cannot take over a track that is held. With num_poses > 1 (stills) the largest,
-    most central person is chosen.
+    most central person is chosen. With both_ways (stills) the image and its mirror image are
+    both detected and merged, so a mirror image gives the same answer.
     """
 
     def __init__(self, model_path: Path | str, mode: RunningMode = RunningMode.VIDEO,
                  num_poses: int = 1, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5) -> None:
+                 min_tracking_confidence: float = 0.5, both_ways: bool = False) -> None:
         if num_poses < 1:
             raise ValueError(f"num_poses must be at least 1, got {num_poses}")
         for name, value in (("min_detection_confidence", min_detection_confidence),
@@ -80,6 +81,7 @@ class PoseEstimator:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value}")
         self.mode = mode
+        self.both_ways = both_ways and mode is RunningMode.IMAGE
         running_mode = (vision.RunningMode.VIDEO if mode is RunningMode.VIDEO
                         else vision.RunningMode.IMAGE)
         options = vision.PoseLandmarkerOptions(
@@ -110,9 +112,13 @@ class PoseEstimator:
                                  f"{self._last_timestamp_ms}")
             self._last_timestamp_ms = timestamp_ms
             result = self._landmarker.detect_for_video(image, timestamp_ms)
-        else:
-            result = self._landmarker.detect(image)
-        return _to_pose(result, timestamp_ms, (width, height))
+            return _to_pose(_candidates(result), timestamp_ms, (width, height))
+        found = _candidates(self._landmarker.detect(image))
+        if self.both_ways:
+            flipped = mp.Image(image_format=mp.ImageFormat.SRGB,
+                               data=np.ascontiguousarray(rgb[:, ::-1]))
+            found = _merge_both_ways(found, _candidates(self._landmarker.detect(flipped)))
+        return _to_pose(found, timestamp_ms, (width, height))
 
     def close(self) -> None:
         if self._landmarker is not None:
@@ -126,19 +132,79 @@ class PoseEstimator:
         self.close()
 
 
-def _to_pose(result: vision.PoseLandmarkerResult, timestamp_ms: int,
+# A candidate person: (33, 5) normalized x, y, z, visibility, presence and (33, 3) world.
+_Candidate = tuple[np.ndarray, np.ndarray]
+# Two detections (one of them from the mirror image) are the same person when their boxes
+# overlap this much, each the other's best match.
+SAME_PERSON_IOU = 0.5
+
+
+def _candidates(result: vision.PoseLandmarkerResult) -> list[_Candidate]:
+    return [(np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0]
+                       for p in person], np.float32),
+             np.array([[p.x, p.y, p.z] for p in world], np.float32))
+            for person, world in zip(result.pose_landmarks, result.pose_world_landmarks,
+                                     strict=True)
+            if len(person) == NUM_LANDMARKS]
+
+
+def _swap_sides() -> np.ndarray:
+    swap = np.arange(NUM_LANDMARKS)
+    for lm in Landmark:
+        if lm.name.startswith("LEFT_"):
+            other = Landmark[lm.name.replace("LEFT_", "RIGHT_")]
+            swap[lm], swap[other] = other, lm
+    return swap
+
+
+_SWAP = _swap_sides()
+
+
+def _unmirror(candidate: _Candidate) -> _Candidate:
+    """A person found in the mirror image, as the same person in the image: x flipped, left
+    and right landmarks swapped (the model names sides by how they look), world x negated."""
+    lm, world = candidate[0][_SWAP].copy(), candidate[1][_SWAP].copy()
+    lm[:, 0] = 1.0 - lm[:, 0]
+    world[:, 0] = -world[:, 0]
+    return lm, world
+
+
+def _box(lm: np.ndarray) -> np.ndarray:
+    xy = np.clip(lm[:, :2], 0.0, 1.0)
+    return np.concatenate([xy.min(axis=0), xy.max(axis=0)])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    lo, hi = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
+    inter = float(np.prod(np.clip(hi - lo, 0.0, None)))
+    union = float(np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2])) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _merge_both_ways(direct: list[_Candidate], mirror: list[_Candidate]) -> list[_Candidate]:
+    """Everyone found in the image or in its mirror image (mapped back); a person found in
+    both is the mean of the two. The result is the same, mirrored, for the mirror image: the
+    person chosen and every measurement then do not depend on which way the image faces."""
+    back = [_unmirror(c) for c in mirror]
+    iou = np.array([[_iou(_box(a[0]), _box(b[0])) for b in back] for a in direct])
+    merged: list[_Candidate] = []
+    used: set[int] = set()
+    for i, (lm, world) in enumerate(direct):
+        j = int(np.argmax(iou[i])) if back else -1
+        if j >= 0 and iou[i, j] >= SAME_PERSON_IOU and int(np.argmax(iou[:, j])) == i:
+            used.add(j)
+            merged.append(((lm + back[j][0]) / 2, (world + back[j][1]) / 2))
+        else:
+            merged.append((lm, world))
+    return merged + [c for j, c in enumerate(back) if j not in used]
+
+
+def _to_pose(candidates: list[_Candidate], timestamp_ms: int,
              image_size: tuple[int, int]) -> Pose:
-    if not result.pose_landmarks:
+    if not candidates:
         return Pose.empty(timestamp_ms, image_size)
-    candidates = [np.array([[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0]
-                            for p in person], np.float32)
-                  for person in result.pose_landmarks]
-    chosen = _pick_person([c[:, :3] for c in candidates])
-    lm = candidates[chosen]
-    if lm.shape[0] != NUM_LANDMARKS:
-        return Pose.empty(timestamp_ms, image_size)
-    world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[chosen]], np.float32)
-    return Pose(timestamp_ms, image_size, lm[:, :3].copy(), world, lm[:, 3].copy(),
+    lm, world = candidates[_pick_person([c[0][:, :3] for c in candidates])]
+    return Pose(timestamp_ms, image_size, lm[:, :3].copy(), world.copy(), lm[:, 3].copy(),
                 lm[:, 4].copy())
 
 
@@ -150,6 +216,7 @@ def open_estimator(variant: str, video: bool, show_progress: bool = False) -> Po
     model = ensure_model(variant, show_progress=show_progress)
     if video:
         return PoseEstimator(model, RunningMode.VIDEO)
-    # A still is detected from scratch anyway: look for two people and keep the largest,
-    # most central one.
-    return PoseEstimator(model, RunningMode.IMAGE, num_poses=2)
+    # A still is detected from scratch anyway: look for up to three people, in the image and
+    # in its mirror image (the model's person detector finds different people in the two:
+    # measured on side-by-side photos of three people), and keep the largest, most central.
+    return PoseEstimator(model, RunningMode.IMAGE, num_poses=3, both_ways=True)
