@@ -31,6 +31,56 @@ def test_squat_clips_counted_from_exercise_file(data_dir, model_path, clip, reps
     assert len(ex["reps_detail"]) == reps + partial
 
 
+@pytest.fixture(scope="module")
+def squats_trace(tmp_path_factory, data_dir, model_path):
+    """The real squats' landmark trace, through the model once."""
+    from posture.live.offline import AnalyzeOptions, analyze_path
+
+    trace = tmp_path_factory.mktemp("squats") / "squats_3.jsonl"
+    analyze_path(data_dir / "exercise" / "squats_3.mp4",
+                 AnalyzeOptions(landmarks_out=trace, show_progress=False))
+    return trace
+
+
+def retimed(source, target, speed: float, skip_ms: int):
+    """The trace replayed `speed` times faster, starting skip_ms into the fast replay."""
+    import dataclasses
+
+    from posture.vision.trace import TraceHeader, TraceWriter, open_text, read_header, read_poses
+
+    with open_text(source, "r") as fh:
+        header = read_header(fh, source)
+        poses = list(read_poses(fh, source, header))
+    out = TraceHeader(header.source, header.fps * speed, header.width, header.height)
+    with TraceWriter(target, out) as writer:
+        for pose in poses:
+            t = int(pose.timestamp_ms / speed) - skip_ms
+            if t >= 0:
+                writer.write(dataclasses.replace(pose, timestamp_ms=t))
+    return target
+
+
+@pytest.mark.parametrize("speed, skip_ms, reps", [(1.0, 0, 3), (2.0, 0, 3), (2.0, 600, 3),
+                                                   (2.0, 1200, 2)])
+def test_brisk_set_with_a_learned_rest_counted_from_its_first_rep(
+        tmp_path, squats_trace, speed, skip_ms, reps):
+    """A user's squat file without rest or end: the rest is learned. The real squats replayed
+    at twice the speed (about 0.8 s a squat) and cut to begin with no still second (0.6 s:
+    0.15 s before the first squat; 1.2 s: as the first ends, two to go) count every squat,
+    the first included: the rest comes from the turning points of the first swings, and
+    the whole-body movement (feet still) is not taken for a camera cut."""
+    import json
+
+    text = SQUAT_FILE.read_text().replace("rest = 175.0", "").replace("end = 95.0", "")
+    own = tmp_path / "my_squat.toml"
+    own.write_text(text.replace('name = "squat"', 'name = "my_squat"'))
+    trace = retimed(squats_trace, tmp_path / "brisk.jsonl", speed, skip_ms)
+    proc = run_cli("analyze", str(trace), "--json", "--quiet", "--exercise-file", str(own))
+    assert proc.returncode == 0, proc.stderr
+    ex = json.loads(proc.stdout)["exercise"]
+    assert (ex["name"], ex["reps"], ex["partial_reps"]) == ("my_squat", reps, 0)
+
+
 def test_builtins_load():
     assert {"chin_tuck", "squat", "upper_trap_stretch"} <= set(builtin_names())
     for name in builtin_names():
@@ -228,19 +278,22 @@ def test_front_chin_tucks_in_synthesized_video_counted_exactly(tmp_path, data_di
 # --- where the rest comes from and when it is dropped (logic, on plain metric values) -----
 
 def tuck_metrics(plan, fps=30, view=View.SIDE, size=100.0):
-    """plan: (seconds, head_forward, view or None, framing size) steps; head_forward moves to
-    each step's value over its first 0.3 s, with small alternating jitter."""
+    """plan: (seconds, head_forward, view or None, framing size[, head tilt]) steps;
+    head_forward (and the tilt, 12 degrees unless given) moves to each step's value over its
+    first 0.3 s, with small alternating jitter."""
     from posture.analysis.metrics import Framing, Metrics
 
-    out, t, value = [], 0, None
-    for seconds, target, step_view, step_size in plan:
-        start = target if value is None else value
+    out, t, value, tilt = [], 0, None, 12.0
+    for seconds, target, step_view, step_size, *rest in plan:
+        start, tilt_from = (target if value is None else value), tilt
+        tilt_to = rest[0] if rest else tilt_from
         n = int(seconds * fps)
         for i in range(n):
             k = min(1.0, (i + 1) / (0.3 * fps))
             value = start + (target - start) * k
+            tilt = tilt_from + (tilt_to - tilt_from) * k
             values = {"head_forward": value + (0.004 if i % 2 else -0.004),
-                      "head_tilt_deg": 12.0, "ear_above_shoulder": 2.5, "yaw_deg": 80.0}
+                      "head_tilt_deg": tilt, "ear_above_shoulder": 2.5, "yaw_deg": 80.0}
             out.append(Metrics(t, True, step_view or view, (640, 480), values,
                                framing=Framing(320.0, 240.0, step_size or size)))
             t += 1000 // fps
@@ -326,9 +379,66 @@ def test_a_rep_that_runs_too_long_resets_the_rest():
 
 
 def test_starting_mid_hold_still_finds_the_rest():
-    """The session began while the user held a tuck: that stillness is not their rest."""
+    """The session began while the user held a tuck: that stillness is not their rest. Once
+    the rest behind it is found, the frames before are counted again with it, so the hold
+    already under way (3 s, long enough) counts too."""
     plan = [(3.0, TUCK, None, None), (2.0, REST, None, None), (3.5, TUCK, None, None),
             (2.0, REST, None, None), (3.5, TUCK, None, None), (2.0, REST, None, None)]
     counter, _ = run_counter(tuck_metrics(plan))
-    assert (counter.reps, counter.partial_reps) == (2, 0), counter.finished
+    assert (counter.reps, counter.partial_reps) == (3, 0), counter.finished
+    assert counter.finished[0].start_ms == 0
     assert counter.rest == pytest.approx(REST, abs=0.01)
+
+
+def test_a_first_tuck_before_any_still_second_counts():
+    """Talking up to the first tuck (never still for a second): the first still second is
+    the tuck's hold, taken for the rest until the real one is found behind it; then the
+    frames so far are counted again and the first tuck counts."""
+    talk = [(0.4, REST + d, None, None) for d in (0.03, -0.02, 0.04, -0.01, 0.02)]
+    plan = [*talk, (3.5, TUCK, None, None), (2.0, REST, None, None), (3.5, TUCK, None, None),
+            (2.0, REST, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (2, 0), counter.finished
+    assert counter.finished[0].start_ms < 2500
+
+
+def test_form_is_judged_against_the_posture_just_before_the_tuck():
+    """While talking between reps the head pitches 6 degrees down, slowly (one degree every
+    0.6 s), and the tuck that follows adds 2 more: against the rest learned before the talk it
+    reads as a nod; against the posture just before it, it is a tuck."""
+    talk = [(0.6, REST, None, None, 12.0 + d) for d in range(1, 7)]
+    plan = [(1.5, REST, None, None, 12.0), *talk, (3.5, TUCK, None, None, 20.0),
+            (2.0, REST, None, None, 18.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+
+
+@pytest.mark.parametrize("tilt, valid, fault", [(16.0, True, None), (19.0, True, None),
+                                                (22.0, False, "nodding")])
+def test_a_tuck_may_carry_some_chin_down_in_proportion_to_its_retraction(tilt, valid, fault):
+    """From a 12-degree rest: +4 degrees is over the at-rest limit (3.5) but a full tuck
+    widens it (by 4 at the full range: 7.5); +10 is a nod even with the retraction."""
+    plan = [(1.5, REST, None, None, 12.0), (3.5, TUCK, None, None, tilt),
+            (2.0, REST, None, None, 12.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert [r.valid for r in counter.finished] == [valid], counter.finished
+    assert fault is None or fault in counter.finished[0].faults
+
+
+def test_a_nod_without_retraction_is_a_nod():
+    """The head pitches 6 degrees down and moves a little forward: no retraction, so the
+    at-rest limit holds and the attempt is rejected as nodding."""
+    plan = [(1.5, REST, None, None, 12.0), (2.5, REST + 0.05, None, None, 18.0),
+            (2.0, REST, None, None, 12.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert len(counter.finished) == 1 and "nodding" in counter.finished[0].faults
+
+
+def test_a_head_that_pitches_as_it_returns_does_not_merge_two_reps():
+    """After the first tuck the head comes back with 5 degrees of pitch (talking) and stays
+    so for a second, then tucks again: two reps, both valid, not one long one."""
+    plan = [(1.5, REST, None, None, 12.0), (3.5, TUCK, None, None, 12.0),
+            (1.5, REST, None, None, 17.0), (3.5, TUCK, None, None, 17.0),
+            (2.0, REST, None, None, 17.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert [r.valid for r in counter.finished] == [True, True], counter.finished

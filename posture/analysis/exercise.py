@@ -37,6 +37,9 @@ Schema (every key below; unknown keys are rejected):
     relative = true                # measured as change from the value at the rep's start
     min = -10.0                    # optional lower bound
     max = 10.0                     # optional upper bound
+    widen = 6.0                    # optional: the bounds widen by this much at the full range,
+                                   # in proportion to how far the rep has got (0 at rest): a
+                                   # tuck may carry some chin-down, a nod (no retraction) none
     fault = "nodding"
     cue = "Keep your chin level: slide your head back, don't nod"
 
@@ -72,12 +75,17 @@ class FormRule:
     min: float | None = None
     max: float | None = None
     relative: bool = False
+    widen: float = 0.0
 
-    def broken(self, value: float | None, start: float | None) -> bool:
+    def broken(self, value: float | None, start: float | None, progress: float = 0.0) -> bool:
+        """Outside the bounds; they widen by `widen` times progress (clamped to 0-1), how far
+        the rep has got toward its end position."""
         if value is None or (self.relative and start is None):
             return False
         x = value - start if self.relative and start is not None else value
-        return (self.min is not None and x < self.min) or (self.max is not None and x > self.max)
+        give = self.widen * min(max(progress, 0.0), 1.0)
+        return ((self.min is not None and x < self.min - give)
+                or (self.max is not None and x > self.max + give))
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,7 @@ class RuleSection(StrictModel):
     relative: bool = False
     min: float | None = Field(None, ge=-BIG, le=BIG)
     max: float | None = Field(None, ge=-BIG, le=BIG)
+    widen: float = Field(0.0, ge=0.0, le=BIG)
     fault: str = Field(pattern=NAME_PATTERN)
     cue: Text = Field("", max_length=500)
 
@@ -206,7 +215,7 @@ class ExerciseFile(StrictModel):
             enter=sig.enter, exit=sig.exit, full=sig.full, hold_at=sig.hold_at,
             rest_spread=sig.rest_spread, hold_s=sig.hold_s,
             min_rep_s=sig.min_rep_s, max_rep_s=sig.max_rep_s,
-            rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative)
+            rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative, r.widen)
                         for r in self.rules),
             bounce=None if self.bounce is None else Bounce(
                 self.bounce.amplitude, self.bounce.min_hz, self.bounce.max_hz))

@@ -12,6 +12,16 @@ What it trusts, and why (each measured on real pixels; see benchmarks/exercise_a
 - The user's own range is the median level held in their last valid reps (never a peak,
   never a faulted or too-long rep), and never below the exercise's `min_range`, which is set
   from the smallest real response of a full movement.
+- Relative form rules are judged against the posture just before each movement (the
+  median of a second that ends just before it was seen to start), not against a rest
+  learned long before: between reps a talking head drifts and pitches by more than a
+  small fault. A rule may widen with how far the rep has got (a tuck with a little
+  chin-down is still a tuck; a nod, with no retraction, is not).
+- The frames seen before the rest is known are kept and counted again once it is: a first
+  tuck done before the person ever kept still counts. A set of reps with no hold (a nerve
+  glide, a squat with a learned rest) may begin mid-movement and never keep still: until a
+  settled stretch gives the rest, it is inferred from the turning points of the first two
+  full swings.
 - A relative form rule broken at rest (a nod instead of a tuck) is an attempt in itself:
   it ends as a rejected rep naming the fault.
 """
@@ -40,6 +50,11 @@ MEDIAN_MIN_SAMPLES = 5  # at low sampling rates the window grows to this many sa
 # reads the return a little off the rest it started from (measured up to 0.03 head lengths,
 # a third of a small tuck), the rep still ends with the return, not with the next rep.
 RETURN_SHARE = 0.6
+# Relative rules compare with the median of each metric over BEFORE_MS of frames that end
+# BEFORE_LAG_MS before a movement is seen to start: through the median filter and the start
+# threshold a movement is seen 0.3-0.6 s after it began (chin-tuck clips, 0.8 s moves).
+BEFORE_MS = 1000
+BEFORE_LAG_MS = 500
 # Without a value this long (person left, signal hidden) a rep under way ends as partial.
 GAP_MS = 2000
 # A frame gap longer than this adds no hold time: holds count only time that was seen.
@@ -73,6 +88,9 @@ VIEW_RESET_MS = 500
 # Still away from rest this long after a rep or a rest between sets, a settled level is
 # taken as the new rest (the person now sits differently).
 RESETTLE_AWAY_MS = 10000
+# Until the rest is known, the frames are kept (at most this long) to be counted again once
+# it is.
+REPLAY_MS = 60000
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
 
@@ -91,6 +109,8 @@ class _Rep:
     faults: list[str] = field(default_factory=list)
     next_progress_s: float = 1.0
     holding: bool = False
+    clear_ms: int = 0  # how long no form rule has been broken
+    by_fault: bool = False  # begun as a fault at rest (a nod), not as a movement
 
 
 class RepCounter:
@@ -119,6 +139,14 @@ class RepCounter:
         self._settling: deque[tuple[int, float, Metrics]] = deque()
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
+        self._before: deque[tuple[int, Metrics]] = deque()
+        # Before the rest is known (exercises without a hold): the frames so far, and the
+        # turning points of the filtered signal as (value, on the rest side).
+        self._unseen: deque[Metrics] = deque()
+        self._turns: list[tuple[float, bool]] = []
+        self._swing: tuple[int, float, float] | None = None  # direction, extreme, start
+        self._replaying = False
+        self._counted = 0  # reps finished when the rest was last found
 
     def moment(self) -> tuple[str, float]:
         """Where the person is in the movement, and the seconds held in this rep:
@@ -189,6 +217,9 @@ class RepCounter:
         self._rep = None
         self._settling.clear()
         self._window.clear()
+        self._before.clear()
+        self._unseen.clear()
+        self._turns, self._swing = [], None
         self._ref, self._rest_yaw, self._turned_since = {}, None, None
         if self.exercise.rest is None:
             self.rest = None
@@ -217,19 +248,21 @@ class RepCounter:
         self._wrong_view_told = True
         return [FormFault(t, self.exercise.name, "wrong_view", VIEW_CUES[want])]
 
-    def _settle(self, t: int, value: float, metrics: Metrics) -> None:
+    def _settle(self, t: int, value: float, metrics: Metrics) -> bool:
         """While no rep is under way: once the signal has held still for SETTLE_MS, that is
         where the person rests. The first time it gives the resting position (and the form
         references); later it moves the rest to a settled level within the start threshold
         (where the model reads a return a little off), to a level behind it before the first
         valid rep (the first stillness was a held end position), or, when the signal has not
-        come back for RESETTLE_AWAY_MS after a rep, to wherever the person settled."""
+        come back for RESETTLE_AWAY_MS after a rep, to wherever the person settled.
+        True when the frames seen so far should be counted again: the rest was found for the
+        first time, or moved behind an end position taken for it, with nothing counted since."""
         window = self._settling
         window.append((t, value, metrics))
         while t - window[0][0] > SETTLE_MS:
             window.popleft()
         if t - window[0][0] < SETTLE_MS * 0.9:
-            return
+            return False
         in_order = [v for _, v, _ in window]
         values = sorted(in_order)
         half = len(in_order) // 2
@@ -238,8 +271,9 @@ class RepCounter:
         limit = SETTLE_SPREAD * (ex.rest_spread or DEFAULT_REST_SPREAD * ex.min_range)
         cut = len(values) // 8  # a stray sample (the model's outliers) is not motion
         if values[-1 - cut] - values[cut] > limit or abs(trend) > limit / 2:
-            return
+            return False
         level = values[len(values) // 2]
+        recount = False
         if ex.rest is None:
             near = self.rest is not None and abs(level - self.rest) < ex.enter * ex.min_range
             away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
@@ -248,10 +282,11 @@ class RepCounter:
             behind = (self.rest is not None and self.reps == 0
                       and (level - self.rest) * ex.direction < -ex.enter * ex.min_range)
             if self.rest is None or near or away or behind:
-                self.rest, self._armed = level, True
+                recount = (self.rest is None or behind) and len(self.finished) == self._counted
+                self.rest, self._armed, self._counted = level, True, len(self.finished)
                 self._learn_range(level)
             else:
-                return  # still away from rest: a position held, not a new rest
+                return False  # still away from rest: a position held, not a new rest
         names = {r.metric for r in ex.rules} | {"yaw_deg"}
         for name in names:
             seen = [v for _, _, m in window if (v := m.get(name)) is not None]
@@ -259,6 +294,7 @@ class RepCounter:
                 self._ref[name] = statistics.median(seen)
         self._rest_yaw = self._ref.pop("yaw_deg", None)
         window.clear()
+        return recount
 
     # --- the signal ----------------------------------------------------------------------------
     def _update_signal(self, metrics: Metrics) -> list[Event]:
@@ -275,10 +311,21 @@ class RepCounter:
         self._last_value_ms = self._last_t_ms = t
         bouncing_p = self.progress(value)  # bounces are faster than the median's window
         value = self._median(t, value)
-        if self._rep is None:
-            self._settle(t, value, metrics)
+        # Until the first valid rep, the frames are kept: once the rest is found, or found to
+        # lie behind a held end position taken for it, they are counted again with it (a
+        # first tuck done before the person ever kept still counts).
+        keep = ex.rest is None and self.reps == 0 and not self._replaying
+        if keep:
+            self._unseen.append(metrics)
+            while t - self._unseen[0].timestamp_ms > REPLAY_MS:
+                self._unseen.popleft()
+        elif not self._replaying:
+            self._unseen.clear()
+        if self._rep is None and self._settle(t, value, metrics) and keep:
+            assert self.rest is not None
+            return self._replay(self.rest)
         if self.rest is None:
-            return []
+            return self._rest_from_turns(value) if keep else []
         p = self.progress(value)
         # Where a movement starts and ends does not scale with the user's range: it sits
         # just above the model's noise at rest whatever the range (see the exercise files).
@@ -288,16 +335,105 @@ class RepCounter:
             # Back at rest (or settled somewhere new: see _settle): the next one may start.
             self._armed = moved < ex.exit
         elif self._rep is None:
-            broken = self._broken(metrics, self._ref, relative_only=True)
+            before = self._reference(t)
+            # A fault at rest is judged only once there is a posture before it to judge
+            # against (not in the frames right after a rep).
+            broken = self._broken(metrics, before, relative_only=True) if before else []
             if moved >= ex.enter or broken:
-                self._rep = _Rep(t, dict(self._ref))
+                self._rep = _Rep(t, before or dict(self._ref), by_fault=moved < ex.enter)
                 self._window.clear()
                 events.append(RepStarted(t, ex.name, len(self.finished) + 1))
             elif ex.rest is None and abs(moved) < ex.exit:
                 self._follow(metrics, value, step)
         if self._rep is not None:
             events += self._during_rep(metrics, value, p, moved, t, step, bouncing_p)
+        else:
+            self._keep_before(t, metrics)
         return events
+
+    def _rest_from_turns(self, value: float) -> list[Event]:
+        """No rest yet. For an exercise without a hold, follow the turning points; once the
+        last three make two full swings, the rest is the median of those on the rest side, and
+        the frames kept are counted again with it."""
+        if self.exercise.hold_s:
+            return []
+        self._follow_turns(value)
+        rest = self._rest_of_turns(self._turns)
+        return [] if rest is None else self._replay(rest)
+
+    def _follow_turns(self, value: float) -> None:
+        """Turning points of the signal, each confirmed once it has come back by the start
+        threshold (enter of min_range): the noise at rest is below it."""
+        ex = self.exercise
+        h = ex.enter * ex.min_range
+        if self._swing is None:
+            self._swing = (0, value, value)
+            return
+        way, extreme, start = self._swing
+        if way == 0:  # the first move away from where the frames began sets the way
+            if abs(value - start) >= h:
+                self._swing = (1 if value > start else -1, value, start)
+            return
+        if (value - extreme) * way > 0:
+            self._swing = (way, value, start)
+        elif (extreme - value) * way >= h:
+            # A turn: a maximum when the signal was rising. The rest side is the one the
+            # movement leaves: the high side of a decreasing metric.
+            self._turns.append((extreme, (way > 0) == (ex.direction < 0)))
+            self._swing = (-way, value, start)
+
+    def _rest_of_turns(self, turns: list[tuple[float, bool]]) -> float | None:
+        ex = self.exercise
+        last = turns[-3:]
+        if len(last) < 3 or not any(on_rest for _, on_rest in last):
+            return None
+        full = ex.full * ex.min_range
+        if any(abs(a[0] - b[0]) < full for a, b in zip(last, last[1:], strict=False)):
+            return None
+        return statistics.median(v for v, on_rest in last if on_rest)
+
+    def _replay(self, rest: float) -> list[Event]:
+        """Count the frames kept so far again, now that the rest is known (they are kept on
+        until the first valid rep)."""
+        frames = list(self._unseen)
+        self._turns, self._swing = [], None
+        self._recent.clear()
+        self._settling.clear()
+        self._before.clear()
+        self._last_t_ms = self._last_value_ms = None
+        self.rest, self._armed = rest, True
+        self._replaying = True
+        events: list[Event] = []
+        try:
+            for metrics in frames:
+                events += self._update_signal(metrics)
+        finally:
+            self._replaying = False
+        self._counted = len(self.finished)
+        if self.reps:
+            self._unseen.clear()
+        return events
+
+    def _keep_before(self, t: int, metrics: Metrics) -> None:
+        before = self._before
+        before.append((t, metrics))
+        while t - before[0][0] > BEFORE_MS + BEFORE_LAG_MS:
+            before.popleft()
+
+    def _reference(self, t: int) -> dict[str, float | None]:
+        """The relative rules' metrics just before a movement seen at t: the median over the
+        frames kept since the last rep that end BEFORE_LAG_MS before t (all of them when
+        fewer than MEDIAN_MIN_SAMPLES do); empty when fewer are kept."""
+        frames = [m for tt, m in self._before if tt <= t - BEFORE_LAG_MS]
+        if len(frames) < MEDIAN_MIN_SAMPLES:
+            frames = [m for _, m in self._before]
+        if len(frames) < MEDIAN_MIN_SAMPLES:
+            return {}
+        ref: dict[str, float | None] = {}
+        for rule in self.exercise.rules:
+            seen = [v for m in frames if (v := m.get(rule.metric)) is not None]
+            ref[rule.metric] = statistics.median(seen) if seen else self._ref.get(rule.metric)
+        return ref
 
     def _median(self, t: int, value: float) -> float:
         recent = self._recent
@@ -319,10 +455,10 @@ class RepCounter:
                 self._ref[name] = ref + a * (v - ref)
 
     def _broken(self, metrics: Metrics, start: Mapping[str, float | None],
-                relative_only: bool = False) -> list[tuple[str, str]]:
+                relative_only: bool = False, progress: float = 0.0) -> list[tuple[str, str]]:
         return [(r.fault, r.cue) for r in self.exercise.rules
                 if (r.relative or not relative_only)
-                and r.broken(metrics.get(r.metric), start.get(r.metric))]
+                and r.broken(metrics.get(r.metric), start.get(r.metric), progress)]
 
     def _during_rep(self, metrics: Metrics, value: float, p: float, moved: float, t: int,
                     step: int, bouncing_p: float) -> list[Event]:
@@ -332,7 +468,15 @@ class RepCounter:
         if p > rep.depth:
             rep.depth, rep.extreme = p, value
         rep.farthest = max(rep.farthest, moved)
-        broken = self._broken(metrics, rep.start_values)
+        # Back most of the way ends a rep, whatever the form of that frame: a head that
+        # pitches as it comes back (talking) neither faults the rep nor merges it with the
+        # next one.
+        back = moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest)
+        if back and rep.farthest >= ex.enter:
+            return self._finish(t, None)
+        # Per-frame form values lead the filtered signal: rules widen with the farther of the
+        # two readings of how far the rep has got.
+        broken = self._broken(metrics, rep.start_values, progress=max(p, bouncing_p))
         if ex.bounce is not None and self._bouncing(t, bouncing_p, ex.bounce):
             broken.append(BOUNCE_FAULT)
         for fault, cue in broken:
@@ -344,7 +488,12 @@ class RepCounter:
         if holding:
             rep.held.append(value)
         events += self._time_hold(rep, holding, bool(broken), t, step)
-        if moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest) and not broken:
+        rep.clear_ms = 0 if broken else rep.clear_ms + step
+        if (back or (rep.by_fault and p < ex.full)) and rep.clear_ms > HOLD_GAP_MS:
+            # An attempt seen only as a fault (a nod: the signal never left rest) ends when
+            # the fault has cleared for longer than a flicker of the per-frame values, and
+            # the head is not held in a tuck (where a talking head settles after a nod may be
+            # a little off the rest).
             events += self._finish(t, None)
         elif t - rep.start_ms > ex.max_rep_s * 1000:
             events += self._finish(t, "too_long")
@@ -398,6 +547,7 @@ class RepCounter:
         self._armed, self._disarmed_ms = False, t
         if rep is None or (why in (None, "unfinished") and t - rep.start_ms < ex.min_rep_s * 1000):
             return []  # a flicker across the threshold, not a movement
+        self._before.clear()  # the posture before the next one starts after this one
         faults = list(rep.faults)
         if why:
             faults.append(why)
@@ -431,9 +581,17 @@ class RepCounter:
     def close(self, t_ms: int) -> list[Event]:
         """End of the session: a hold already held long enough counts; a rep that reached
         its end position is partial ("unfinished"); a movement that did not is dropped."""
+        ex = self.exercise
+        if self.rest is None and self._unseen and self._swing is not None:
+            # The set ended before two full swings were confirmed: the last extreme counts
+            # as a turn.
+            way, extreme, _ = self._swing
+            turns = self._turns + [(extreme, (way > 0) == (ex.direction < 0))] if way else []
+            rest = self._rest_of_turns(turns)
+            if rest is not None:
+                return self._replay(rest) + self.close(t_ms)
         if self._rep is None:
             return []
-        ex = self.exercise
         if self._rep.depth < ex.full:
             self._rep = None  # a movement cut off before it got anywhere: not a rep
             return []
