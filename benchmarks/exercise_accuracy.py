@@ -29,6 +29,8 @@ fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed a
          movement kind, the change of head_forward, head_tilt_deg and ear_above_shoulder from
          rest, and the rest noise; for the bridge and squats, the rest and end angles.
 --hz HZ  counts each clip's trace as a camera sampled at HZ would give it (a slower CPU).
+--flex   prints how a tuck's measured retraction and tilt change with its chin-down (0-10
+         degrees, clips from five photos in benchmarks/chin_tuck_flex/), next to a nod's.
 --framing  prints how much the head-and-shoulders framing moves between samples on every
          clip (what the camera-cut thresholds were set from).
 """
@@ -60,6 +62,7 @@ SHARED = REPO.parent / "shared"
 DATA = SHARED / "data" if (SHARED / "data" / "chin_tuck").is_dir() else REPO / "tests" / "data"
 TOOL = SHARED / "tools" / "make_chin_tuck_video.py"
 SPECS = REPO / "benchmarks" / "chin_tuck_clips"
+FLEX_SPECS = REPO / "benchmarks" / "chin_tuck_flex"
 CACHE = REPO / "benchmarks" / ".cache"
 MATCH_S = 1.0
 EXPECTED_FAULT = {"nod": "nodding", "partial": "too_shallow", "short": "hold_too_short"}
@@ -74,6 +77,7 @@ class Clip:
     trace: Path | None = None
     windows: list[dict[str, Any]] = field(default_factory=list)  # chin tucks: labelled
     partial: int | None = None  # other clips: rejected reps expected
+    spec: Path | None = None  # made by the generator from this spec
 
 
 def spec_windows(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,7 +121,7 @@ def clips(only: str | None) -> list[Clip]:
             exercise = "chin_tuck_front" if spec.get("view") == "front" else "chin_tuck"
             found.append(Clip(f"gen_{spec_path.stem}", exercise,
                               sum(w["valid"] for w in windows), CACHE / f"{spec_path.stem}.mp4",
-                              windows=windows))
+                              windows=windows, spec=spec_path))
     ex = DATA / "exercise"
     for name, exercise, valid, partial in (("bridging_1", "glute_bridge", 1, 0),
                                            ("squats_3", "squat", 3, 0),
@@ -137,6 +141,20 @@ def clips(only: str | None) -> list[Clip]:
     return [c for c in found if only is None or c.name == only]
 
 
+def flex_clips() -> list[Clip]:
+    """Clips of tucks with 0-10 degrees of chin-down (and a nod) from several photos: what the
+    model reads of a tuck as its chin-down grows (--flex)."""
+    if not TOOL.is_file():
+        return []
+    found = []
+    for spec_path in sorted(FLEX_SPECS.glob("*.json")):
+        spec = json.loads(spec_path.read_text())
+        found.append(Clip(f"flex_{spec_path.stem}", "chin_tuck", 0,
+                          CACHE / f"flex_{spec_path.stem}.mp4", windows=spec_windows(spec),
+                          spec=spec_path))
+    return found
+
+
 def make_video(clip: Clip, model: Path) -> None:
     """Generated clips are made once and cached."""
     assert clip.video is not None
@@ -150,7 +168,8 @@ def make_video(clip: Clip, model: Path) -> None:
         write_talk_through(part, DATA)
         part.replace(clip.video)
         return
-    spec_path = SPECS / f"{clip.name.removeprefix('gen_')}.json"
+    spec_path = clip.spec
+    assert spec_path is not None
     spec = json.loads(spec_path.read_text())
     photo = DATA / spec["photo"]
     print(f"making {clip.video.name} from {photo.name} ...", file=sys.stderr)
@@ -180,14 +199,18 @@ def trace_of(clip: Clip, model: Path) -> Path:
     return trace
 
 
-def retime(source: Path, target: Path, speed: float) -> None:
+def retime(source: Path, target: Path, speed: float, skip_ms: int = 0) -> Path:
+    """The trace replayed `speed` times faster, starting skip_ms into the fast replay."""
     with open_text(source, "r") as fh:
         header = read_header(fh, source)
         poses = list(read_poses(fh, source, header))
     out = TraceHeader(header.source, header.fps * speed, header.width, header.height)
     with TraceWriter(target, out) as writer:
         for pose in poses:
-            writer.write(replace(pose, timestamp_ms=int(pose.timestamp_ms / speed)))
+            t = int(pose.timestamp_ms / speed) - skip_ms
+            if t >= 0:
+                writer.write(replace(pose, timestamp_ms=t))
+    return target
 
 
 def subsample(source: Path, hz: float) -> Path:
@@ -286,12 +309,18 @@ def main() -> int:
     parser.add_argument("--live", action="store_true")
     parser.add_argument("--responses", action="store_true")
     parser.add_argument("--framing", action="store_true")
+    parser.add_argument("--flex", action="store_true")
     parser.add_argument("--only")
     parser.add_argument("--hz", type=float, help="count on every clip as sampled at this rate")
     parser.add_argument("--verbose", action="store_true", help="list every rep")
     args = parser.parse_args()
     quiet_native_logs()
     model = ensure_model()
+    if args.flex:
+        from exercise_responses import print_flex
+
+        print_flex([(clip, trace_of(clip, model)) for clip in flex_clips()])
+        return 0
     todo = clips(args.only)
     if not todo:
         sys.exit(f"no labelled clips under {DATA}")

@@ -99,3 +99,37 @@ def print_framing(clip: Any, trace: Path) -> None:
             shift = max(shift, float(np.hypot(b.x - a.x, b.y - a.y)) / max(a.size, b.size))
     print(f"{clip.name}: framing within {CUT_WITHIN_MS} ms: size x{ratio:.3f} (at {at:.1f} s), "
           f"centre {shift:.3f} sizes")
+
+
+def _change(rows: list[Sample], name: str, window: dict[str, Any]) -> float | None:
+    """From the posture just before the movement to the median of its hold."""
+    before = _series(rows, name, window["start_s"] - 0.6, window["start_s"] + 0.1)
+    hold = _series(rows, name, window["hold_from_s"], window["hold_from_s"] + window["hold_s"])
+    if not before or not hold:
+        return None
+    return statistics.median(hold) - statistics.median(before)
+
+
+def print_flex(clips: list[tuple[Any, Path]]) -> None:
+    """Per photo: each tuck's change of head_forward (and as a share of the same photo's tuck
+    with no chin-down) and of head_tilt_deg, by its chin-down in degrees; then the nod's."""
+    import json
+
+    print("change from just before each movement to its hold: head_forward (share of the "
+          "photo's plain tuck), head_tilt_deg")
+    for clip, trace in clips:
+        rows = samples(trace)
+        reps = json.loads(clip.spec.read_text())["reps"]
+        plain = None
+        cells = []
+        for rep, window in zip(reps, clip.windows, strict=True):
+            hf, tilt = _change(rows, "head_forward", window), _change(rows, "head_tilt_deg", window)
+            if hf is None or tilt is None:
+                continue
+            if rep["kind"] == "nod":
+                cells.append(f"nod {hf:+.3f} {tilt:+.1f}")
+                continue
+            plain = hf if plain is None and not rep.get("flex_deg") else plain
+            share = f" ({hf / plain:.0%})" if plain else ""
+            cells.append(f"{rep.get('flex_deg', 0):g}deg {hf:+.3f}{share} {tilt:+.1f}")
+        print(f"{clip.name}:\n  " + "\n  ".join(cells))

@@ -1,5 +1,7 @@
 """Exercise engine: schema, rep counting on real clips and on controlled landmark sequences."""
 
+import sys
+
 import numpy as np
 import pytest
 from conftest import REPO, run_cli
@@ -14,6 +16,9 @@ from posture.vision.estimator import PoseEstimator, RunningMode
 from posture.vision.pose import Landmark as L
 from posture.vision.pose import Pose
 from posture.vision.sources import read_image_rgb
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from exercise_accuracy import retime  # noqa: E402
 
 SQUAT_FILE = REPO / "posture" / "analysis" / "exercises" / "squat.toml"
 
@@ -42,24 +47,6 @@ def squats_trace(tmp_path_factory, data_dir, model_path):
     return trace
 
 
-def retimed(source, target, speed: float, skip_ms: int):
-    """The trace replayed `speed` times faster, starting skip_ms into the fast replay."""
-    import dataclasses
-
-    from posture.vision.trace import TraceHeader, TraceWriter, open_text, read_header, read_poses
-
-    with open_text(source, "r") as fh:
-        header = read_header(fh, source)
-        poses = list(read_poses(fh, source, header))
-    out = TraceHeader(header.source, header.fps * speed, header.width, header.height)
-    with TraceWriter(target, out) as writer:
-        for pose in poses:
-            t = int(pose.timestamp_ms / speed) - skip_ms
-            if t >= 0:
-                writer.write(dataclasses.replace(pose, timestamp_ms=t))
-    return target
-
-
 @pytest.mark.parametrize("speed, skip_ms, reps", [(1.0, 0, 3), (2.0, 0, 3), (2.0, 600, 3),
                                                    (2.0, 1200, 2)])
 def test_brisk_set_with_a_learned_rest_counted_from_its_first_rep(
@@ -74,7 +61,7 @@ def test_brisk_set_with_a_learned_rest_counted_from_its_first_rep(
     text = SQUAT_FILE.read_text().replace("rest = 175.0", "").replace("end = 95.0", "")
     own = tmp_path / "my_squat.toml"
     own.write_text(text.replace('name = "squat"', 'name = "my_squat"'))
-    trace = retimed(squats_trace, tmp_path / "brisk.jsonl", speed, skip_ms)
+    trace = retime(squats_trace, tmp_path / "brisk.jsonl", speed, skip_ms)
     proc = run_cli("analyze", str(trace), "--json", "--quiet", "--exercise-file", str(own))
     assert proc.returncode == 0, proc.stderr
     ex = json.loads(proc.stdout)["exercise"]
