@@ -91,6 +91,7 @@ RESETTLE_AWAY_MS = 10000
 # Until the rest is known, the frames are kept (at most this long) to be counted again once
 # it is.
 REPLAY_MS = 60000
+FIRST_FRAMES_MS = 1500
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
 
@@ -140,9 +141,11 @@ class RepCounter:
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
         self._before: deque[tuple[int, Metrics]] = deque()
-        # Before the rest is known (exercises without a hold): the frames so far, and the
-        # turning points of the filtered signal as (value, on the rest side).
+        # Until the first valid rep (learned rests only): the frames so far, to be counted
+        # again once the rest is found; and, for exercises without a hold, the turning points
+        # of the filtered signal as (value, on the rest side).
         self._unseen: deque[Metrics] = deque()
+        self._unseen_since: int | None = None
         self._turns: list[tuple[float, bool]] = []
         self._swing: tuple[int, float, float] | None = None  # direction, extreme, start
         self._replaying = False
@@ -219,6 +222,7 @@ class RepCounter:
         self._window.clear()
         self._before.clear()
         self._unseen.clear()
+        self._unseen_since = None
         self._turns, self._swing = [], None
         self._ref, self._rest_yaw, self._turned_since = {}, None, None
         if self.exercise.rest is None:
@@ -316,12 +320,19 @@ class RepCounter:
         # first tuck done before the person ever kept still counts).
         keep = ex.rest is None and self.reps == 0 and not self._replaying
         if keep:
-            self._unseen.append(metrics)
-            while t - self._unseen[0].timestamp_ms > REPLAY_MS:
-                self._unseen.popleft()
+            if self._unseen_since is None:
+                self._unseen_since = t
+            # Not the model's first frames of a person or a framing (they sit up to a quarter
+            # of a head length from where it settles within 1-1.5 s): a movement read in them
+            # would be counted. Sets without a hold swing far wider, and may start at once.
+            if not ex.hold_s or t - self._unseen_since >= FIRST_FRAMES_MS:
+                self._unseen.append(metrics)
+                while t - self._unseen[0].timestamp_ms > REPLAY_MS:
+                    self._unseen.popleft()
         elif not self._replaying:
             self._unseen.clear()
-        if self._rep is None and self._settle(t, value, metrics) and keep:
+        if (self._rep is None and self._settle(t, value, metrics) and keep
+                and len(self._unseen) > 1):
             assert self.rest is not None
             return self._replay(self.rest)
         if self.rest is None:
@@ -401,7 +412,10 @@ class RepCounter:
         self._settling.clear()
         self._before.clear()
         self._last_t_ms = self._last_value_ms = None
-        self.rest, self._armed = rest, True
+        # A hold already under way at the first frame kept was not seen to start (its time is
+        # unknown): the count starts after the first return to rest. A set without a hold
+        # that began mid-movement counts from that first movement.
+        self.rest, self._armed = rest, not self.exercise.hold_s
         self._replaying = True
         events: list[Event] = []
         try:
