@@ -7,10 +7,9 @@ Clips (read from `../shared/data` when it is there, else the copies in `tests/da
 - chin-tuck clips made from the other MIT side-view photos, and one from a front-webcam
   photo (for chin_tuck_front), by `../shared/tools/make_chin_tuck_video.py` with the specs in
   benchmarks/chin_tuck_clips/ (made once, cached in benchmarks/.cache/; their labels follow
-  from the spec); the talk_* specs use the tool's flex_deg (tucks with 0-10 degrees of
-  chin-down, partials too) and wander (the head drifting and pitching between reps, as
-  while talking), with a nod each: what real people do that the counter does not yet
-  forgive (12/17 clips exact with them, all five talk_* clips missed);
+  from the spec); the six talk_* specs are people who talk between reps (the tool's wander
+  0.15: the head drifts and pitches over each 3 s rest) and tuck with their own habit of
+  chin-down (flex_deg 0-4 on every tuck), with a nod and a chin-level partial tuck each;
 - exercise/bridging_1.mp4 (1 glute bridge), squats_3.mp4 (3 squats), the same squats
   replayed at twice the speed (about 1 s per squat), squats_2_plus_partial.mp4 (2 squats and
   one unfinished);

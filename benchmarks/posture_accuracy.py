@@ -18,6 +18,9 @@ Prints:
   same person must be chosen in the mirror image.
 - side-view videos of a man sitting upright (the chin-tuck clips, when `../shared/data` is
   there): the share of frames judged upright or reclined rather than slouched;
+- upright sitting within a session: each upright photo of one person against a baseline of
+  others from the same session, as the share of each baseline-relative limit it reaches
+  (and the least share a slouched photo reaches);
 - the calibration self-check (slouch.calibration_check): each photo taken as someone's
   "upright" calibration, how many of each class are flagged as looking slouched, and the
   margin of the highest upright angle below the limit.
@@ -42,6 +45,8 @@ sys.path.insert(0, str(REPO))
 from posture.analysis.calibration import Baseline, baseline_from_metrics  # noqa: E402
 from posture.analysis.metrics import Metrics, compute_metrics  # noqa: E402
 from posture.analysis.slouch import (  # noqa: E402
+    FRONT_RELATIVE,
+    SIDE_RELATIVE,
     SlouchConfig,
     calibration_check,
     posture_kind,
@@ -260,6 +265,51 @@ def calibration_checks(metrics: dict[tuple[str, bool], Metrics]) -> None:
         print(f"  {label:<18} flagged {flagged}/{len(rows)}   {margin}")
 
 
+def session_drift(metrics: dict[tuple[str, bool], Metrics]) -> None:
+    """How much one person's upright sitting varies within a session, against the limits of
+    the baseline-relative rules: each upright photo of a set against a baseline of others of
+    the same set, as the share of each rule's limit it reaches (100% would be judged slouched);
+    and the least share the slouched photos reach, for the gap."""
+    config = SlouchConfig()
+    names = sorted(n for n, mirrored in metrics if not mirrored)
+    sets = []
+    front_up = [n for n in names if "/upright/" in n]
+    if front_up:
+        sets.append(("front webcam, 12 upright photos against 3 others", FRONT_RELATIVE,
+                     [n for n in names if n in FRONT_BASELINE],
+                     [n for n in front_up if n not in FRONT_BASELINE],
+                     [n for n in names if "/slouching/" in n]))
+    straight = [n for n in names if n.startswith("side_sitting/straight")]
+    if straight:
+        sets.append(("side, 3 straight photos each against the other two", SIDE_RELATIVE,
+                     straight, straight,
+                     [n for n in names if n.startswith("side_sitting/hunchback")]))
+    print("\nupright sitting within a session against the baseline-relative limits "
+          "(share of each limit reached; slouched photos for the gap)")
+    for title, rules, base_names, upright, slouched in sets:
+        cells = []
+        for rule in rules:
+            if rule.requires:
+                continue
+            limit = getattr(config, rule.thresholds)[0]
+
+            def share(name: str, rule: Any = rule, limit: float = limit,
+                      base_names: list[str] = base_names) -> float | None:
+                base = baseline_from_metrics(
+                    [metrics[(b, False)] for b in base_names if b != name], "baseline")
+                value = rule.measure(metrics[(name, False)], base)
+                if value is None:
+                    return None
+                return (1 - value) / (1 - limit) if rule.lower_is_worse else value / limit
+
+            up = [v for n in upright if (v := share(n)) is not None]
+            down = [v for n in slouched if (v := share(n)) is not None]
+            if up:
+                gap = f", slouched photos {min(down):.0%} to {max(down):.0%}" if down else ""
+                cells.append(f"{rule.reason} ({rule.thresholds}) up to {max(up):.0%}{gap}")
+        print(f"  {title}:\n    " + "\n    ".join(cells))
+
+
 def upright_videos() -> None:
     """Side-view videos of a man sitting upright between chin tucks: the share of judged
     frames not judged slouched, without a baseline and against a baseline taken from the
@@ -309,6 +359,7 @@ def main() -> None:
     neck_auc(metrics)
     mirror(metrics, poses)
     calibration_checks(metrics)
+    session_drift(metrics)
     upright_videos()
     if args.angles:
         angles(metrics)
