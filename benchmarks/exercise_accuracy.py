@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from posture.analysis.exercise import builtin_exercise  # noqa: E402
+from posture.analysis.registry import fault_label  # noqa: E402
 from posture.cli.main import quiet_native_logs  # noqa: E402
 from posture.live.offline import AnalyzeOptions, analyze_path  # noqa: E402
 from posture.vision.modelstore import ensure_model  # noqa: E402
@@ -236,12 +237,23 @@ def analyze(trace: Path, exercise: str) -> list[dict[str, Any]]:
     return result["exercise"]["reps_detail"]
 
 
-REP_LINE = re.compile(r"^\s+([\d.]+) s  (\w+): rep (done|partial)(?: \((.*)\))?$")
+REP_LINE = re.compile(r"^\s+([\d.]+) s  (.+): (good|partial) rep(?: \((.*)\))?$")
 
 
-def live_reps(video: Path, exercise: str) -> list[tuple[Any, ...]]:
-    """The reps `posture run --source VIDEO --speed 1` reports on the terminal, as
-    (end time, valid, faults)."""
+def terminal_reps(stderr: str) -> list[tuple[str, bool, str]]:
+    """The reps a `posture run` terminal reports, as (end time, valid, faults in words)."""
+    return [(m[1], m[3] == "good", m[4] or "") for line in stderr.splitlines()
+            if (m := REP_LINE.match(line))]
+
+
+def as_terminal(reps: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
+    """What the terminal says of each rep: its end, valid, and its faults in words."""
+    return [(f"{r['end_s']:.1f}", r["valid"], ", ".join(fault_label(f) for f in r["faults"]))
+            for r in reps]
+
+
+def live_reps(video: Path, exercise: str) -> list[tuple[str, bool, str]]:
+    """The reps `posture run --source VIDEO --speed 1` reports on the terminal."""
     with open(os.devnull) as null:
         proc = subprocess.run(
             [sys.executable, "-m", "posture", "run", "--source", str(video), "--speed", "1",
@@ -249,17 +261,7 @@ def live_reps(video: Path, exercise: str) -> list[tuple[Any, ...]]:
             capture_output=True, text=True, stdin=null, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"posture run failed on {video}: {proc.stderr.strip()[-300:]}")
-    reps = []
-    for line in proc.stderr.splitlines():
-        m = REP_LINE.match(line)
-        if m:
-            reps.append((m[1], m[3] == "done", m[4] or ""))
-    return reps
-
-
-def _key(rep: dict[str, Any]) -> tuple[Any, ...]:
-    """A rep as the terminal line shows it."""
-    return (f"{rep['end_s']:.1f}", rep["valid"], ", ".join(rep["faults"]))
+    return terminal_reps(proc.stderr)
 
 
 def score(clip: Clip, reps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -340,7 +342,7 @@ def main() -> int:
         if args.live and clip.video is not None:
             started = time.monotonic()
             live = live_reps(clip.video, clip.exercise)
-            row["live_same"] = live == [_key(r) for r in reps]
+            row["live_same"] = live == as_terminal(reps)
             row["live_s"] = round(time.monotonic() - started, 1)
         rows.append(row)
         if args.responses:

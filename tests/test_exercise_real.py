@@ -2,7 +2,6 @@
 talking, side-view chin tucks, a zoom cut), the real glute bridge, and live == offline."""
 
 import json
-import re
 import sys
 
 import pytest
@@ -10,17 +9,15 @@ from conftest import REPO, run_cli
 from videos import TALK_FRONT_S, TALK_SPLIT_S, TALK_THROUGH_WINDOWS, write_talk_through
 
 from posture.analysis.events import Event, Sample
-from posture.analysis.registry import fault_label
 from posture.analysis.smoothing import ShotWatch
 from posture.config import Config
 from posture.live.session import PostureSession
 from posture.vision.sources import open_source
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from exercise_accuracy import Clip, score  # noqa: E402
+from exercise_accuracy import Clip, as_terminal, score, terminal_reps  # noqa: E402
 
 pytestmark = pytest.mark.slow
-REP_LINE = re.compile(r"^\s+([\d.]+) s  (.+): (good|partial) rep(?: \((.*)\))?$")
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +33,6 @@ def talk_through(tmp_path_factory, data_dir, model_path):
                    "--landmarks", str(trace))
     assert proc.returncode == 0, proc.stderr
     return video, trace, json.loads(proc.stdout)["exercise"]
-
-
-def terminal_reps(stderr: str) -> list[tuple[str, bool, str]]:
-    return [(m[1], m[3] == "good", m[4] or "") for line in stderr.splitlines()
-            if (m := REP_LINE.match(line))]
-
-
-def as_terminal(reps: list[dict]) -> list[tuple[str, bool, str]]:
-    """What the terminal says of each rep: its end, valid, and its faults in words."""
-    return [(f"{r['end_s']:.1f}", r["valid"], ", ".join(fault_label(f) for f in r["faults"]))
-            for r in reps]
 
 
 def test_talk_through_counted_exactly(talk_through):
