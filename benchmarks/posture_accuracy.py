@@ -79,12 +79,13 @@ PANELS = (("straight_hf", "hunchback", "recline"), ("recline_hf", "straight_flip
           ("kneeling", "hunchback_hf_flip", "recline_hf_flip"))
 
 
-def side_by_side(names: tuple[str, ...], height: int = 640) -> np.ndarray:
+def side_by_side(names: tuple[str, ...], data: Path = DATA, height: int = 640) -> np.ndarray:
+    """Side photos of `data` next to each other, scaled to one height: people of equal size."""
     import cv2
 
     panels = []
     for name in names:
-        rgb = read_image_rgb(DATA / "side_sitting" / f"{name}.jpg")
+        rgb = read_image_rgb(data / "side_sitting" / f"{name}.jpg")
         panels.append(cv2.resize(rgb, (rgb.shape[1] * height // rgb.shape[0], height)))
     return np.ascontiguousarray(np.concatenate(panels, axis=1))
 
@@ -287,23 +288,20 @@ def session_drift(metrics: dict[tuple[str, bool], Metrics]) -> None:
     print("\nupright sitting within a session against the baseline-relative limits "
           "(share of each limit reached; slouched photos for the gap)")
     for title, rules, base_names, upright, slouched in sets:
+        bases = {n: baseline_from_metrics([metrics[(b, False)] for b in base_names if b != n],
+                                          "baseline") for n in upright + slouched}
         cells = []
         for rule in rules:
             if rule.requires:
                 continue
             limit = getattr(config, rule.thresholds)[0]
-
-            def share(name: str, rule: Any = rule, limit: float = limit,
-                      base_names: list[str] = base_names) -> float | None:
-                base = baseline_from_metrics(
-                    [metrics[(b, False)] for b in base_names if b != name], "baseline")
-                value = rule.measure(metrics[(name, False)], base)
-                if value is None:
-                    return None
-                return (1 - value) / (1 - limit) if rule.lower_is_worse else value / limit
-
-            up = [v for n in upright if (v := share(n)) is not None]
-            down = [v for n in slouched if (v := share(n)) is not None]
+            shares = {}
+            for n, base in bases.items():
+                value = rule.measure(metrics[(n, False)], base)
+                if value is not None:
+                    shares[n] = (1 - value) / (1 - limit) if rule.lower_is_worse else value / limit
+            up = [shares[n] for n in upright if n in shares]
+            down = [shares[n] for n in slouched if n in shares]
             if up:
                 gap = f", slouched photos {min(down):.0%} to {max(down):.0%}" if down else ""
                 cells.append(f"{rule.reason} ({rule.thresholds}) up to {max(up):.0%}{gap}")

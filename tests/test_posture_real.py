@@ -4,9 +4,11 @@ invariance over every test image, and sitting traces made of real poses."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 from synthetic import mirrored, real_jittered, refit
 
 from posture.analysis.calibration import baseline_from_metrics
@@ -17,6 +19,9 @@ from posture.live.offline import AnalyzeOptions, analyze_path
 from posture.vision.estimator import open_estimator
 from posture.vision.sources import read_image_rgb
 from posture.vision.trace import TraceHeader, TraceWriter
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from posture_accuracy import PANELS, side_by_side  # noqa: E402
 
 SIDE_TRUTH = {"straight": "upright", "kneeling": "upright", "hunchback": "forward_slouch",
               "recline": "reclined"}
@@ -114,24 +119,9 @@ def test_mirror_image_gives_the_same_metrics_and_verdicts(photos):
 
 # Three photos of the same man side by side, at three postures: three people of about equal
 # size, of whom the model's person detector finds a different pair in the mirror image.
-PANELS = (("straight_hf", "hunchback", "recline"), ("recline_hf", "straight_flip", "hunchback_hf"),
-          ("hunchback_flip", "recline_flip", "straight_hf_flip"),
-          ("kneeling", "hunchback_hf_flip", "recline_hf_flip"))
-
-
-def side_by_side(data_dir, names: tuple[str, ...], height: int = 640) -> np.ndarray:
-    import cv2
-
-    panels = []
-    for name in names:
-        rgb = read_image_rgb(data_dir / "side_sitting" / f"{name}.jpg")
-        panels.append(cv2.resize(rgb, (rgb.shape[1] * height // rgb.shape[0], height)))
-    return np.ascontiguousarray(np.concatenate(panels, axis=1))
-
-
 @pytest.mark.parametrize("names", PANELS, ids=["-".join(p) for p in PANELS])
 def test_several_people_the_same_one_is_chosen_in_the_mirror_image(data_dir, model_path, names):
-    image = side_by_side(data_dir, names)
+    image = side_by_side(names, data_dir)
     with open_estimator("full", video=False) as est:
         a = est.detect(image, 0)
         b = est.detect(np.ascontiguousarray(image[:, ::-1]), 0)

@@ -388,10 +388,13 @@ class RepCounter:
         if (value - extreme) * way > 0:
             self._swing = (way, value, start)
         elif (extreme - value) * way >= h:
-            # A turn: a maximum when the signal was rising. The rest side is the one the
-            # movement leaves: the high side of a decreasing metric.
-            self._turns.append((extreme, (way > 0) == (ex.direction < 0)))
+            self._turns.append((extreme, self._on_rest_side(way)))
             self._swing = (-way, value, start)
+
+    def _on_rest_side(self, way: int) -> bool:
+        """Whether a turn reached while the signal moved `way` (a maximum when rising) lies on
+        the rest side, the one a movement leaves: the high side of a decreasing metric."""
+        return (way > 0) == (self.exercise.direction < 0)
 
     def _rest_of_turns(self, turns: list[tuple[float, bool]]) -> float | None:
         ex = self.exercise
@@ -444,7 +447,7 @@ class RepCounter:
         if len(frames) < MEDIAN_MIN_SAMPLES:
             return {}
         ref: dict[str, float | None] = {}
-        for rule in self.exercise.rules:
+        for rule in (r for r in self.exercise.rules if r.relative):
             seen = [v for m in frames if (v := m.get(rule.metric)) is not None]
             ref[rule.metric] = statistics.median(seen) if seen else self._ref.get(rule.metric)
         return ref
@@ -600,7 +603,7 @@ class RepCounter:
             # The set ended before two full swings were confirmed: the last extreme counts
             # as a turn.
             way, extreme, _ = self._swing
-            turns = self._turns + [(extreme, (way > 0) == (ex.direction < 0))] if way else []
+            turns = self._turns + [(extreme, self._on_rest_side(way))] if way else []
             rest = self._rest_of_turns(turns)
             if rest is not None:
                 return self._replay(rest) + self.close(t_ms)

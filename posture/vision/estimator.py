@@ -186,7 +186,8 @@ def _merge_both_ways(direct: list[_Candidate], mirror: list[_Candidate]) -> list
     both is the mean of the two. The result is the same, mirrored, for the mirror image: the
     person chosen and every measurement then do not depend on which way the image faces."""
     back = [_unmirror(c) for c in mirror]
-    iou = np.array([[_iou(_box(a[0]), _box(b[0])) for b in back] for a in direct])
+    boxes = [_box(c[0]) for c in back]
+    iou = np.array([[_iou(_box(a[0]), b) for b in boxes] for a in direct])
     merged: list[_Candidate] = []
     used: set[int] = set()
     for i, (lm, world) in enumerate(direct):
