@@ -412,11 +412,22 @@ def assert_no_axe_violations(page):
 
 
 def test_failed_api_call_shows_an_error(page):
-    page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
+    """A refused call stays on the page while other calls succeed (the page's own polls
+    and its start-up requests must not wipe it), and goes when the same call succeeds."""
     page.route("**/api/session", lambda route: route.fulfill(
         status=503, content_type="application/json", body='{"detail": "monitor stopped"}'))
+    page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
     page.click("#start")
-    expect(page.locator("#api-error")).to_contain_text("monitor stopped")
+    error = page.locator("#api-error")
+    expect(error).to_contain_text("monitor stopped")
+    page.evaluate("api('/api/status')")
+    page.wait_for_timeout(1000)
+    expect(error).to_contain_text("monitor stopped")
+    page.unroute("**/api/session")
+    page.route("**/api/session", lambda route: route.fulfill(
+        status=200, content_type="application/json", body='{}'))
+    page.click("#stop")
+    expect(error).to_have_text("")
     page.unroute("**/api/session")
 
 

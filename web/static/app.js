@@ -34,7 +34,7 @@ async function api(path, options = {}) {
   try {
     response = await fetch(path, init);
   } catch (error) {
-    showError(error);
+    showError(error, path);
     throw error;
   }
   const data = response.headers.get("content-type")?.includes("json")
@@ -44,10 +44,10 @@ async function api(path, options = {}) {
     const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
     error.status = response.status;
     error.field = data && data.field ? data.field : "";
-    if (report) showError(error); else showError(null);
+    if (report) showError(error, path); else clearError(path);
     throw error;
   }
-  showError(null);
+  clearError(path);
   return data;
 }
 
@@ -177,13 +177,21 @@ function drawSkeleton(canvas, landmarks, frame, overlay = false) {
     .map((v) => v.toFixed(3)).join(",");
 }
 
-// A failed API call is shown, never swallowed.
-function showError(error) {
+// A failed API call is shown, never swallowed: a refusal stays until the same call
+// succeeds (an unrelated poll that succeeds does not hide it); a failed connection goes as
+// soon as any call gets through.
+function showError(error, path) {
   const box = $("api-error");
   if (!box) return;
-  if (!error) box.textContent = "";
-  else if (error.status) box.textContent = `posture refused the request: ${error.message}`;
-  else box.textContent = `Could not reach posture: ${error.message || error}`;
+  box.dataset.path = error.status ? path.split("?")[0] : "";
+  box.textContent = error.status ? `posture refused the request: ${error.message}`
+    : `Could not reach posture: ${error.message || error}`;
+}
+
+function clearError(path) {
+  const box = $("api-error");
+  if (!box || !box.textContent) return;
+  if (!box.dataset.path || box.dataset.path === path.split("?")[0]) box.textContent = "";
 }
 
 function addEvent(list, text) {
