@@ -30,6 +30,11 @@ fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed a
 --hz HZ  counts each clip's trace as a camera sampled at HZ would give it (a slower CPU).
 --flex   prints how a tuck's measured retraction and tilt change with its chin-down (0-10
          degrees, clips from five photos in benchmarks/chin_tuck_flex/), next to a nod's.
+--learned  counts the chin-tuck and squat clips with exercises learned from one repetition
+         (`posture exercises learn`): the chin tuck from tucks_dev1's first tuck (0.5-7.5 s),
+         the squat from squats_3's first squat (0.6-2.45 s), each given the built-in's hold
+         (the clips' labels count a tuck held 2 s as valid). A nod is then rejected as
+         moved_the_other_way.
 --framing  prints how much the head-and-shoulders framing moves between samples on every
          clip (what the camera-cut thresholds were set from).
 """
@@ -51,10 +56,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from posture.analysis.exercise import builtin_exercise  # noqa: E402
+from posture.analysis.exercise import Exercise, builtin_exercise  # noqa: E402
+from posture.analysis.learn import WRONG_WAY, as_exercise, learn, to_toml  # noqa: E402
 from posture.analysis.registry import fault_label  # noqa: E402
 from posture.cli.main import quiet_native_logs  # noqa: E402
-from posture.live.offline import AnalyzeOptions, analyze_path  # noqa: E402
+from posture.live.offline import AnalyzeOptions, analyze_path, demonstration  # noqa: E402
 from posture.vision.modelstore import ensure_model  # noqa: E402
 from posture.vision.trace import TraceHeader, TraceWriter, open_text, read_header, read_poses  # noqa: E402
 
@@ -231,10 +237,27 @@ def subsample(source: Path, hz: float) -> Path:
     return target
 
 
-def analyze(trace: Path, exercise: str) -> list[dict[str, Any]]:
-    result = analyze_path(trace, AnalyzeOptions(exercise=builtin_exercise(exercise),
-                                                show_progress=False))
+def analyze(trace: Path, exercise: str | Exercise) -> list[dict[str, Any]]:
+    if isinstance(exercise, str):
+        exercise = builtin_exercise(exercise)
+    result = analyze_path(trace, AnalyzeOptions(exercise=exercise, show_progress=False))
     return result["exercise"]["reps_detail"]
+
+
+# What --learned learns from: (clip, start s, end s) per built-in it stands in for.
+DEMOS = {"chin_tuck": ("tucks_dev1", 0.5, 7.5), "squat": ("squats_3", 0.6, 2.45)}
+
+
+def learned_exercises(model: Path) -> dict[str, Exercise]:
+    """Each exercise of DEMOS learned from its one repetition, with the built-in's hold."""
+    found = {c.name: c for c in clips(None)}
+    out = {}
+    for name, (clip_name, start, end) in DEMOS.items():
+        frames = demonstration(trace_of(found[clip_name], model), AnalyzeOptions(
+            show_progress=False), start, end)
+        learned = learn(frames, f"learned_{name}", hold_s=builtin_exercise(name).hold_s)
+        out[name] = as_exercise(to_toml(learned, f"{clip_name} {start:g}-{end:g} s"))
+    return out
 
 
 REP_LINE = re.compile(r"^\s+([\d.]+) s  (.+): (good|partial) rep(?: \((.*)\))?$")
@@ -264,7 +287,8 @@ def live_reps(video: Path, exercise: str) -> list[tuple[str, bool, str]]:
     return terminal_reps(proc.stderr)
 
 
-def score(clip: Clip, reps: list[dict[str, Any]]) -> dict[str, Any]:
+def score(clip: Clip, reps: list[dict[str, Any]],
+          expected: dict[str, str] = EXPECTED_FAULT) -> dict[str, Any]:
     valid = [r for r in reps if r["valid"]]
     rejected = [r for r in reps if not r["valid"]]
     row: dict[str, Any] = {"clip": clip.name, "exercise": clip.exercise, "true": clip.valid,
@@ -295,7 +319,7 @@ def score(clip: Clip, reps: list[dict[str, Any]]) -> dict[str, Any]:
         r = overlapping(w, rejected)
         if r is not None:
             used.add(id(r))
-            faults_ok += EXPECTED_FAULT[label_kind(w)] in r["faults"]
+            faults_ok += expected[label_kind(w)] in r["faults"]
     extra = [r for r in reps if id(r) not in used]
     row.update(matched=f"{matched}/{clip.valid}", rejected_ok=f"{faults_ok}/{len(wanted)}",
                extra=[f"{r['start_s']:.1f}-{r['end_s']:.1f}s {','.join(r['faults']) or 'valid'}"
@@ -311,6 +335,7 @@ def main() -> int:
     parser.add_argument("--responses", action="store_true")
     parser.add_argument("--framing", action="store_true")
     parser.add_argument("--flex", action="store_true")
+    parser.add_argument("--learned", action="store_true")
     parser.add_argument("--only")
     parser.add_argument("--hz", type=float, help="count on every clip as sampled at this rate")
     parser.add_argument("--verbose", action="store_true", help="list every rep")
@@ -325,13 +350,19 @@ def main() -> int:
     todo = clips(args.only)
     if not todo:
         sys.exit(f"no labelled clips under {DATA}")
+    learned: dict[str, Exercise] = {}
+    expected = EXPECTED_FAULT
+    if args.learned:
+        learned = learned_exercises(model)
+        todo = [clip for clip in todo if clip.exercise in learned]
+        expected = EXPECTED_FAULT | {"nod": WRONG_WAY}
     rows = []
     for clip in todo:
         trace = trace_of(clip, model)
         if args.hz:
             trace = subsample(trace, args.hz)
-        reps = analyze(trace, clip.exercise)
-        row = score(clip, reps)
+        reps = analyze(trace, learned.get(clip.exercise, clip.exercise))
+        row = score(clip, reps, expected)
         if args.verbose:
             for r in reps:
                 print(f"  {clip.name}: {r['start_s']:6.2f}-{r['end_s']:6.2f}s hold {r['hold_s']}"

@@ -22,5 +22,10 @@ def user_data_dir() -> Path:
     return _platform_dir("LOCALAPPDATA", "Local", "XDG_DATA_HOME", ".local/share") / "posture"
 
 
+def user_exercises_dir() -> Path:
+    """Exercises the user taught by demonstration (`posture exercises learn`)."""
+    return user_data_dir() / "exercises"
+
+
 def user_config_dir() -> Path:
     return _platform_dir("APPDATA", "Roaming", "XDG_CONFIG_HOME", ".config") / "posture"

@@ -31,7 +31,8 @@ def setup(tmp_path):
     hub = LiveHub()
     monitor = PostureSession(Config(), sinks=[hub])
     app = create_app(monitor, hub, history, TOKEN, PORT, programs_dir=tmp_path / "programs",
-                     settings_path=tmp_path / "config.toml")
+                     settings_path=tmp_path / "config.toml",
+                     exercises_dir=tmp_path / "exercises")
     return app, monitor, hub, history, tmp_path
 
 
@@ -324,6 +325,33 @@ def test_routines_are_listed_and_started_with_step_cues(client, setup):
     assert activity["step_cue"].startswith("Stand up and move")
     assert client.post("/api/session", json={"program": "nope"},
                        headers=ORIGIN).status_code == 404
+
+
+def test_learned_exercises_are_listed_and_started_like_built_ins(client, setup):
+    """An exercise taught by demonstration (a file in the exercise folder) is offered and
+    runs by name; one edited into an invalid file is not offered and is refused with why."""
+    from test_learn import _frames, _shape
+
+    from posture.analysis.learn import learn, to_toml
+
+    _, monitor, *_, tmp_path = setup
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    (folder / "my_lift.toml").write_text(to_toml(learn(_frames(_shape(1, 60)), "my_lift"),
+                                                 "demo.mp4"))
+    (folder / "broken.toml").write_text("[exercise]\nname = 'broken'\n")
+    (folder / "squat.toml").write_text("not even toml [")  # a built-in's name: ignored
+    items = {e["name"]: e for e in client.get("/api/exercises").json()["exercises"]}
+    assert items["my_lift"]["learned"] and not items["squat"]["learned"]
+    assert items["my_lift"]["hold_s"] == 1.5 and "broken" not in items
+    assert client.post("/api/session", json={"exercise": "my_lift"},
+                       headers=ORIGIN).json() == {"started": "my_lift"}
+    monitor.process(side_pose(18, 3, 95, t_ms=0))
+    assert monitor.status()["activity"]["exercise"]["name"] == "my_lift"
+    refused = client.post("/api/session", json={"exercise": "broken"}, headers=ORIGIN)
+    assert refused.status_code == 422 and "broken.toml" in refused.json()["detail"]
+    unknown = client.post("/api/session", json={"exercise": "my_lfit"}, headers=ORIGIN)
+    assert unknown.status_code == 404 and "did you mean my_lift" in unknown.json()["detail"]
 
 
 def test_test_notification_goes_out_and_browser_notifications_pause_desktop(client, setup):

@@ -51,8 +51,9 @@ Schema (every key below; unknown keys are rejected):
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -62,7 +63,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
 from posture.files import read_small_text
+from posture.paths import user_exercises_dir
 from posture.schema import NAME_PATTERN, StrictModel, Text, first_error, unknown_name
+
+NAME_RE = re.compile(NAME_PATTERN)
 
 BIG = 1e6
 
@@ -252,6 +256,28 @@ def read_toml(path: Path, what: str) -> dict:
 def builtin_names() -> list[str]:
     folder = resources.files("posture.analysis") / "exercises"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def learned_names(folder: Path | None = None) -> list[str]:
+    """The exercises taught by demonstration, in the user's exercise folder (or folder); a
+    file named like a built-in is not one of them (the built-in is the one that runs)."""
+    folder = user_exercises_dir() if folder is None else folder
+    if not folder.is_dir():
+        return []
+    builtins = set(builtin_names())
+    return sorted(p.stem for p in folder.glob("*.toml")
+                  if NAME_RE.fullmatch(p.stem) and p.stem not in builtins)
+
+
+def find_exercise(name: str, folder: Path | None = None) -> Exercise:
+    """A built-in exercise, else one taught by demonstration, by name."""
+    if name in builtin_names():
+        return builtin_exercise(name)
+    folder = user_exercises_dir() if folder is None else folder
+    if name in learned_names(folder):
+        # The file's name is the exercise's, whatever its [exercise] name says (renamed).
+        return replace(load_exercise_file(folder / f"{name}.toml"), name=name)
+    raise UsageError(unknown_name("exercise", name, builtin_names() + learned_names(folder)))
 
 
 def builtin_exercise(name: str) -> Exercise:

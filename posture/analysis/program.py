@@ -6,7 +6,7 @@
     prescribed_by = "optional: who prescribed it"
 
     [[steps]]                      # done in order
-    exercise = "chin_tuck"         # a built-in exercise, or instead:
+    exercise = "chin_tuck"         # a built-in or learned exercise, or instead:
     # file = "my_exercise.toml"    # an exercise file, relative to the program file
     sets = 2                       # 1-20
     reps = 10                      # reps per set (holds: how many holds), 1-200
@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from posture.analysis.events import Event, ProgramCompleted, RepFinished, SetCompleted
-from posture.analysis.exercise import Exercise, builtin_exercise, load_exercise_file, read_toml
+from posture.analysis.exercise import Exercise, find_exercise, load_exercise_file, read_toml
 from posture.analysis.metrics import Metrics
 from posture.analysis.repcount import RepCounter
 from posture.errors import UsageError
@@ -60,7 +60,7 @@ class ProgramSection(StrictModel):
 
 
 class StepSection(StrictModel):
-    exercise: str | None = Field(None, max_length=40, description="a built-in exercise")
+    exercise: str | None = Field(None, max_length=40, description="a built-in or learned exercise")
     file: str | None = Field(None, max_length=1024,
                              description="an exercise file, relative to the program file")
     sets: int = Field(1, ge=1, le=20)
@@ -83,7 +83,7 @@ class ProgramFile(StrictModel):
 
 
 def _step(spec: StepSection, folder: Path) -> Step:
-    exercise = (builtin_exercise(spec.exercise) if spec.exercise is not None
+    exercise = (find_exercise(spec.exercise) if spec.exercise is not None
                 else load_exercise_file(folder / str(spec.file)))
     if spec.hold_s is not None:
         exercise = replace(exercise, hold_s=spec.hold_s)

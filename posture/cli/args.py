@@ -59,10 +59,22 @@ def port_number(text: str) -> int:
     return value
 
 
+def seconds(text: str) -> float:
+    """A time in seconds: finite, 0 to a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value <= 86400:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"seconds must be within [0, 86400], got {text}")
+    return value
+
+
 def add_exercise_arguments(parser: argparse.ArgumentParser) -> None:
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--exercise", metavar="NAME",
-                        help="count repetitions of a built-in exercise (see `posture exercises`)")
+                        help="count repetitions of a built-in exercise or one you taught it "
+                             "(see `posture exercises`)")
     chosen.add_argument("--exercise-file", type=Path, metavar="FILE.toml",
                         help="count repetitions of an exercise defined in a TOML file")
     chosen.add_argument("--program", type=Path, metavar="FILE.toml|NAME",
@@ -78,11 +90,11 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 def exercise_options(args: argparse.Namespace) -> dict[str, Any]:
     """The exercise or program asked for with --exercise, --exercise-file or --program."""
-    from posture.analysis.exercise import builtin_exercise, load_exercise_file
+    from posture.analysis.exercise import find_exercise, load_exercise_file
     from posture.analysis.program import builtin_program, builtin_program_names, load_program
 
     if args.exercise is not None:
-        return {"exercise": builtin_exercise(args.exercise)}
+        return {"exercise": find_exercise(args.exercise)}
     if args.exercise_file is not None:
         return {"exercise": load_exercise_file(args.exercise_file)}
     if args.program is not None:

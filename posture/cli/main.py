@@ -9,6 +9,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from posture import __version__
 from posture.cli.args import add_config_argument, add_exercise_arguments, add_run_arguments
+from posture.cli.args import seconds as _seconds
 from posture.errors import PostureError, UsageError
 
 
@@ -59,7 +61,33 @@ def build_parser() -> argparse.ArgumentParser:
                          help="pose model variant (default: full)")
     analyze.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
-    commands.add_parser("exercises", help="list the built-in exercises")
+    exercises = commands.add_parser("exercises", help="list the exercises, or teach a new one "
+                                                      "by showing it")
+    exercise_commands = exercises.add_subparsers(dest="exercises_command", parser_class=_Parser)
+    exercise_commands.add_parser("list", help="list the built-in and learned exercises "
+                                              "(the default)")
+    learn = exercise_commands.add_parser(
+        "learn", help="learn an exercise from a video or trace of one to three repetitions")
+    learn.add_argument("name", help="the new exercise's name: 1-40 of a-z, 0-9 and _")
+    learn.add_argument("--source", type=Path, required=True, metavar="PATH",
+                       help="a video or .jsonl landmark trace of the demonstration, starting "
+                            "and ending at rest")
+    learn.add_argument("--start", type=_seconds, metavar="S",
+                       help="learn from S seconds into the source (default: its start)")
+    learn.add_argument("--end", type=_seconds, metavar="S",
+                       help="learn up to S seconds into the source (default: its end)")
+    learn.add_argument("--out", type=Path, metavar="FILE.toml",
+                       help="write the exercise here (default: your exercise folder, where "
+                            "--exercise NAME finds it)")
+    learn.add_argument("--title", help="its title (default: from the name)")
+    learn.add_argument("--hold", type=_seconds, metavar="S",
+                       help="prescribe this hold instead of the one shown")
+    learn.add_argument("--force", action="store_true",
+                       help="replace an exercise of that name learned before")
+    learn.add_argument("--json", action="store_true", help="print what was learned as JSON")
+    learn.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
+                       help="pose model variant (default: full)")
+    learn.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     run = commands.add_parser("run", help="the live monitor, on a camera or a file")
     add_run_arguments(run)
@@ -157,17 +185,86 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from posture.analysis.exercise import builtin_exercise, builtin_names
+    from posture.analysis.exercise import (
+        builtin_exercise,
+        builtin_names,
+        find_exercise,
+        learned_names,
+    )
     from posture.analysis.program import builtin_program, builtin_program_names
+    from posture.paths import user_exercises_dir
 
+    if args.exercises_command == "learn":
+        return _cmd_learn(args)
     for name in builtin_names():
         ex = builtin_exercise(name)
+        print(f"{name:<26} {ex.kind:<5} {ex.view:<5} {ex.title}")
+    learned = learned_names()
+    if learned:
+        print(f"\nlearned (in {user_exercises_dir()}):")
+    for name in learned:
+        try:
+            ex = find_exercise(name)
+        except PostureError as exc:
+            print(f"{name:<26} cannot be used: {exc}")
+            continue
         print(f"{name:<26} {ex.kind:<5} {ex.view:<5} {ex.title}")
     print("\nroutines (--program NAME):")
     for name in builtin_program_names():
         program = builtin_program(name)
         steps = ", ".join(f"{s.exercise.name} {s.sets}x{s.reps}" for s in program.steps)
         print(f"{name:<26} {program.title}: {steps}")
+    return 0
+
+
+def _cmd_learn(args: argparse.Namespace) -> int:
+    from posture.analysis.exercise import builtin_names
+    from posture.analysis.learn import as_exercise, learn, to_toml
+    from posture.files import check_output_file, refuse_overwriting_inputs, write_text_atomic
+    from posture.live.offline import AnalyzeOptions, demonstration
+    from posture.paths import user_exercises_dir
+    from posture.schema import NAME_PATTERN
+
+    if not re.fullmatch(NAME_PATTERN, args.name):
+        raise UsageError(f"exercise name {args.name!r}: use 1-40 of a-z, 0-9 and _")
+    if args.name in builtin_names():
+        raise UsageError(f"{args.name!r} is a built-in exercise; give the new one another name")
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise UsageError(f"--end {args.end:g} is not after --start {args.start:g}")
+    out = args.out or user_exercises_dir() / f"{args.name}.toml"
+    refuse_overwriting_inputs([args.source], [("--out", out)])
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists (an exercise learned before?); add --force to "
+                         "replace it, or choose another name")
+    if args.out is not None:
+        check_output_file(out)
+    frames = demonstration(args.source, AnalyzeOptions(variant=args.variant,
+                                                       show_progress=not args.quiet),
+                           args.start, args.end)
+    learned = learn(frames, args.name, args.title, args.hold)
+    text = to_toml(learned, args.source.name)
+    as_exercise(text)  # what is written always loads
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, text)
+    if args.json:
+        print(json.dumps(learned.to_json() | {"file": str(out)}))
+        return 0
+    shown = learned.to_json()
+    reps = ", ".join(f"{r.start_s:.1f}-{r.end_s:.1f} s" for r in learned.reps)
+    print(f"learned {args.name!r} from {args.source.name}: {len(learned.reps)} "
+          f"repetition{'s' if len(learned.reps) != 1 else ''} at {reps}")
+    print(f"  counts by: {shown['label']} ({learned.metric}), {shown['direction']} from "
+          f"{shown['rest']} by {shown['range']} {shown['unit']} (a rep needs "
+          f"{learned.min_range} or more)")
+    moving = [m for m in shown["moving"] if m["metric"] != learned.metric]  # type: ignore
+    if moving:
+        print("  also moved: " + ", ".join(f"{m['part']} ({m['metric']} {m['change']:+g})"
+                                           for m in moving))
+    print(f"  tempo: {shown['tempo_s']} s a repetition; hold: "
+          + (f"{learned.hold_s:g} s" if learned.hold_s else "none"))
+    print(f"  form checks: {len(learned.rules)}; written to {out}")
+    if args.out is None:
+        print(f"  count it with: posture run --exercise {args.name}")
     return 0
 
 

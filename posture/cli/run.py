@@ -30,7 +30,7 @@ from posture.live.notify import Notifier
 from posture.live.offline import AnalyzeOptions, load_baseline
 from posture.live.screenlock import ScreenLockWatcher
 from posture.live.session import PostureSession, Sink
-from posture.paths import user_data_dir
+from posture.paths import user_data_dir, user_exercises_dir
 from posture.server.hub import LiveHub
 from posture.server.security import load_or_create_token
 from posture.server.serve import DashboardServer, is_loopback, pick_port
@@ -149,6 +149,7 @@ def _start_dashboard(args: argparse.Namespace, session: PostureSession, hub: Liv
     extra = () if is_loopback(args.host) else own_host_names(args.host, args.allow_host)
     app = create_app(session, hub, history, token, port,
                      programs_dir=user_data_dir() / "programs", extra_hosts=extra,
+                     exercises_dir=user_exercises_dir(),
                      settings_path=args.config)  # the Settings page saves where run read
     server = DashboardServer(app, args.host, port)
     server.start()

@@ -88,6 +88,29 @@ def load_baseline(path: str | Path, options: AnalyzeOptions) -> Baseline:
     return baseline_from_metrics(collected.metrics, str(path))
 
 
+def demonstration(path: str | Path, options: AnalyzeOptions, start_s: float | None = None,
+                  end_s: float | None = None) -> list[Metrics]:
+    """Every frame's raw metrics between start_s and end_s of a video or trace, through the
+    same session as `analyze` (what an exercise is learned from)."""
+    collected = _RawMetrics()
+    session = AnalyzeOptions(config=options.config, view=options.view).session((collected,))
+    with open_source(path) as source, contextlib.ExitStack() as stack:
+        if source.kind in STILL_KINDS:
+            raise UsageError(f"{path}: an exercise is learned from a video or a landmark "
+                             "trace, not from still images")
+        for frame, pose in iter_poses(source, options, stack):
+            t = frame.timestamp_ms / 1000
+            if end_s is not None and t > end_s:
+                break
+            if start_s is None or t >= start_s:
+                session.process(pose)
+    if not collected.metrics:
+        window = f" between {start_s or 0:g} and {end_s:g} s" if end_s is not None else (
+            f" after {start_s:g} s" if start_s else "")
+        raise UsageError(f"{path}: no frames{window}")
+    return collected.metrics
+
+
 def analyze_path(path: str | Path, options: AnalyzeOptions = AnalyzeOptions()) -> dict[str, Any]:
     refuse_overwriting_inputs([path], [("--landmarks", options.landmarks_out),
                                        ("--annotate", options.annotate_out)])

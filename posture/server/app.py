@@ -11,7 +11,6 @@ import contextlib
 import sqlite3
 import time
 from dataclasses import asdict
-from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posture import autostart
 from posture.analysis import registry
-from posture.analysis.exercise import builtin_exercise, builtin_names
+from posture.analysis.exercise import builtin_names, find_exercise, learned_names
 from posture.analysis.program import builtin_program, builtin_program_names
 from posture.care import care_json
 from posture.config import (
@@ -39,7 +38,7 @@ from posture.errors import SettingError, UsageError
 from posture.history import insights, queries
 from posture.history.store import read_only
 from posture.live.session import LIVE_SETTINGS, PostureSession
-from posture.schema import NAME_PATTERN, explain
+from posture.schema import NAME_PATTERN, explain, unknown_name
 from posture.server.hub import LiveHub
 from posture.server.security import Guard
 from posture.server.settings_file import save_settings
@@ -97,13 +96,9 @@ class CalibrateRequest(Body):
     seconds: float = Field(5.0, ge=0.5, le=120, description="how long to sample sitting upright")
 
 
-ExerciseName = Enum("ExerciseName", {n: n for n in builtin_names()}, type=str)  # type: ignore[misc]
-
-
 class ExerciseStart(Body):
-    model_config = ConfigDict(extra="forbid", strict=False)  # the enum comes as text
-
-    exercise: ExerciseName = Field(description="a built-in exercise")
+    exercise: str = Field(pattern=NAME_PATTERN, description="a built-in exercise, or one "
+                          "taught by demonstration (see GET /api/exercises)")
 
 
 class BrowserNotifications(Body):
@@ -130,7 +125,7 @@ class PreviewRequest(Body):
 
 def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token: str, port: int,
                programs_dir: Path | None = None, settings_path: Path | None = None,
-               extra_hosts: tuple[str, ...] = ()) -> Guard:
+               extra_hosts: tuple[str, ...] = (), exercises_dir: Path | None = None) -> Guard:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         hub.bind(asyncio.get_running_loop())
@@ -182,7 +177,7 @@ def create_app(monitor: PostureSession, hub: LiveHub, history_path: Path, token:
         app.add_api_route("/" if page == "now" else f"/{page}", _page(files, page),
                           methods=["GET"], include_in_schema=False)
     app.include_router(_status_router(monitor, hub))
-    app.include_router(_control_router(monitor, programs_dir))
+    app.include_router(_control_router(monitor, programs_dir, exercises_dir))
     app.include_router(_history_router(history_path, monitor.config.breaks))
     app.include_router(_settings_router(settings_path or config_path(), monitor))
     return Guard(app, token, port, extra_hosts)
@@ -238,7 +233,8 @@ def _status_router(monitor: PostureSession, hub: LiveHub) -> APIRouter:
     return router
 
 
-def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRouter:
+def _control_router(monitor: PostureSession, programs_dir: Path | None,
+                    exercises_dir: Path | None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["control"], responses=ERRORS)
 
     @router.post("/calibrate", summary="Sample upright sitting and make it the baseline")
@@ -246,13 +242,20 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         monitor.request("calibrate", seconds=body.seconds)
         return {"calibrating": True, "seconds": body.seconds}
 
-    @router.get("/exercises", summary="Built-in exercises and saved programs")
+    def learned() -> list[str]:
+        return learned_names(exercises_dir) if exercises_dir is not None else []
+
+    @router.get("/exercises", summary="Built-in and learned exercises, and saved programs")
     def exercises() -> dict[str, Any]:
         items = []
-        for name in builtin_names():
-            ex = builtin_exercise(name)
+        for name in builtin_names() + learned():
+            try:
+                ex = find_exercise(name, exercises_dir)
+            except UsageError:
+                continue  # a learned file edited into an invalid one: not offered
             items.append({"name": name, "title": ex.title, "view": ex.view, "kind": ex.kind,
-                          "hold_s": ex.hold_s, "cue": ex.cue})
+                          "hold_s": ex.hold_s, "cue": ex.cue,
+                          "learned": name not in builtin_names()})
         programs = sorted(p.stem for p in programs_dir.glob("*.toml")) if (
             programs_dir and programs_dir.is_dir()) else []
         routines = []
@@ -279,8 +282,15 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None) -> APIRo
         if problem is not None:
             return JSONResponse({"detail": f"cannot start: {problem}"}, 409)
         if isinstance(body, ExerciseStart):
-            name = body.exercise.value
-            monitor.request("exercise", exercise=builtin_exercise(name))
+            name = body.exercise
+            if name not in builtin_names() and name not in learned():
+                return JSONResponse({"detail": unknown_name(
+                    "exercise", name, builtin_names() + learned())}, 404)
+            try:
+                exercise = find_exercise(name, exercises_dir)
+            except UsageError as exc:
+                return JSONResponse({"detail": str(exc)}, 422)
+            monitor.request("exercise", exercise=exercise)
             return {"started": name}
         from posture.analysis.program import load_program
 

@@ -637,7 +637,8 @@ async function initExercise() {
   const data = await api("/api/exercises");
   const choice = $("choice");
   for (const ex of data.exercises) {
-    const option = el("option", `${ex.title} (${ex.view})`); option.value = `exercise:${ex.name}`;
+    const option = el("option", `${ex.title} (${ex.view}${ex.learned ? ", learned" : ""})`);
+    option.value = `exercise:${ex.name}`;
     option.dataset.cue = ex.cue; choice.append(option);
   }
   const routines = new Map(data.routines.map((r) => [r.name, r]));
