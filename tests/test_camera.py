@@ -183,3 +183,34 @@ def test_a_camera_held_by_another_program_is_busy_not_an_error(tmp_path):
         assert camera.read_fresh(timeout_s=5.0) is not None
     finally:
         camera.stop()
+
+
+def test_a_video_file_as_the_camera_comes_at_its_own_rate():
+    """Frames of a file given as the camera are handed over at the file's rate (a grab
+    waits for its frame's time), not as fast as they decode."""
+    from posture.vision.camera import PacedFile
+
+    class Decoder:
+        grabs = 0
+
+        def isOpened(self):  # noqa: N802
+            return True
+
+        def grab(self):
+            Decoder.grabs += 1
+            return True
+
+    now = [0.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(round(s, 3))
+        now[0] += s
+
+    paced = PacedFile(Decoder(), 25.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        assert paced.grab()
+    assert slept == [0.04, 0.04] and Decoder.grabs == 3
+    now[0] += 1.0  # read late (the model was busy): the next frame comes at once
+    paced.grab()
+    assert slept == [0.04, 0.04]

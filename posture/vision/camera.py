@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -43,8 +43,39 @@ class Capture(Protocol):
     def release(self) -> None: ...
 
 
+class PacedFile:
+    """A video file given as the camera: its frames come at the file's own rate, as a
+    camera's would, not as fast as they decode (a demonstration replayed to the teach
+    countdown then takes as long as it did)."""
+
+    def __init__(self, cap: Any, fps: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.cap, self.period = cap, 1.0 / fps
+        self._clock, self._sleep = clock, sleep
+        self._due: float | None = None
+
+    def isOpened(self) -> bool:  # noqa: N802
+        return bool(self.cap.isOpened())
+
+    def grab(self) -> bool:
+        now = self._clock()
+        if self._due is not None and now < self._due:
+            self._sleep(self._due - now)
+        self._due = max(now, self._due or now) + self.period
+        return bool(self.cap.grab())
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        return self.cap.retrieve()
+
+    def release(self) -> None:
+        self.cap.release()
+
+
 def open_capture(device: int | str, width: int, height: int) -> Capture:
     cap = cv2.VideoCapture(device)
+    if isinstance(device, str) and os.path.isfile(device) and cap.isOpened():
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        return PacedFile(cap, fps if 1 <= fps <= 240 else 30.0)
     if cap.isOpened():
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
