@@ -71,6 +71,10 @@ BOUNCE_FAULT = ("bouncing", FAULTS["bouncing"].cue)
 # frames (person detector) sit up to 0.25 head lengths away from the tracked value it
 # settles to over the next 1-1.5 s, and a window that still drifts puts the rest off.
 SETTLE_MS = 1000
+# An exercise without a hold does not hold its end position, yet a brisk one stands still
+# there for up to a second (replayed brisk chin tucks: 0.8 s at full depth, plus the median's
+# lag): its rest needs this long a stillness, so that turn is not taken for the rest.
+SETTLE_NO_HOLD_MS = 2000
 SETTLE_SPREAD = 1.5
 DEFAULT_REST_SPREAD = 0.2  # of min_range, for exercises that give none
 # How fast the resting position and the form references follow slow drift at rest
@@ -263,9 +267,10 @@ class RepCounter:
         first time, or moved behind an end position taken for it, with nothing counted since."""
         window = self._settling
         window.append((t, value, metrics))
-        while t - window[0][0] > SETTLE_MS:
+        settle_ms = SETTLE_MS if self.exercise.hold_s else SETTLE_NO_HOLD_MS
+        while t - window[0][0] > settle_ms:
             window.popleft()
-        if t - window[0][0] < SETTLE_MS * 0.9:
+        if t - window[0][0] < settle_ms * 0.9:
             return False
         in_order = [v for _, v, _ in window]
         values = sorted(in_order)
