@@ -354,6 +354,42 @@ def test_learned_exercises_are_listed_and_started_like_built_ins(client, setup):
     assert unknown.status_code == 404 and "did you mean my_lift" in unknown.json()["detail"]
 
 
+def test_teach_records_a_demonstration_and_saves_it_as_an_exercise(client, setup):
+    """Record (keep still, move, keep still), review what was learned, save it under a name:
+    it is then offered and runs like a built-in. Saving nothing, a built-in's name or an
+    existing name without replace is refused with why."""
+    _, monitor, *_, tmp_path = setup
+    assert client.post("/api/teach/save", json={"name": "x"}, headers=ORIGIN).status_code == 409
+    assert client.post("/api/teach", json={"seconds": 1000}, headers=ORIGIN).status_code == 422
+    assert client.post("/api/teach", json={"seconds": 6}, headers=ORIGIN).json()["teaching"]
+    t = 0
+    plan = [10.0] * 45 + ([10 + 2 * k for k in range(10)] + [30.0] * 30
+                          + [30 - 2 * k for k in range(10)] + [10.0] * 30) * 2 + [10.0] * 60
+    phases = []
+    for neck in plan:
+        monitor.process(side_pose(neck, 3, 95, t_ms=t))
+        t += 33
+        teach = client.get("/api/status").json()["teach"]
+        if not phases or phases[-1] != teach["phase"]:
+            phases.append(teach["phase"])
+    assert phases == ["still_before", "move", "still_after", "done"], phases
+    learned = teach["learned"]
+    assert learned["direction"] == "increase" and len(learned["reps"]) == 2, learned
+    assert client.post("/api/teach/save", json={"name": "squat"},
+                       headers=ORIGIN).status_code == 409
+    saved = client.post("/api/teach/save", json={"name": "neck_glide", "title": "Neck glide"},
+                        headers=ORIGIN).json()
+    assert saved["saved"] == "neck_glide"
+    text = (tmp_path / "exercises" / "neck_glide.toml").read_text()
+    assert 'title = "Neck glide"' in text and "dashboard" in text
+    monitor.process(side_pose(10, 3, 95, t_ms=t))
+    assert client.get("/api/status").json()["teach"] is None  # saved: the review is over
+    items = {e["name"]: e for e in client.get("/api/exercises").json()["exercises"]}
+    assert items["neck_glide"]["learned"] and items["neck_glide"]["title"] == "Neck glide"
+    assert client.post("/api/session", json={"exercise": "neck_glide"},
+                       headers=ORIGIN).json() == {"started": "neck_glide"}
+
+
 def test_test_notification_goes_out_and_browser_notifications_pause_desktop(client, setup):
     from posture.analysis.events import Alert
     from posture.config import AlertsConfig

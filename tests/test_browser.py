@@ -38,13 +38,18 @@ def dashboard(tmp_path_factory, sitting):
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
                     "(.ci/run does)")
     tmp = tmp_path_factory.mktemp("dash")
-    trace = tmp / "tucks.jsonl"
     plan = [(12, "still", 0)] + [(4, "tuck", 0.4), (3, "still", 0)] * 40
-    with TraceWriter(trace, TraceHeader("browser test", 15.0, *sitting.image_size)) as w:
-        for pose in sequence(sitting, plan, seed=9):
-            w.write(pose)
+    trace = tucks_trace(tmp / "tucks.jsonl", sitting, plan, seed=9)
     seed_week(tmp / "history.sqlite3", int(time.time() * 1000), days=6)
     yield from serve(trace, tmp)
+
+
+def tucks_trace(path, sitting, plan, seed):
+    """A trace of the real seated person following plan (see test_exercise.sequence)."""
+    with TraceWriter(path, TraceHeader("browser test", 15.0, *sitting.image_size)) as w:
+        for pose in sequence(sitting, plan, seed=seed):
+            w.write(pose)
+    return path
 
 
 def serve(trace, tmp, *extra, speed="2"):
@@ -134,6 +139,57 @@ def test_exercise_session_counts_reps_on_screen(page):
     expect(page.locator("#running")).to_contain_text("Running: Chin tuck (cervical retraction)")
     page.screenshot(path=str(SHOTS / "exercise.png"), full_page=True)
     page.click("#stop")
+
+
+@pytest.fixture(scope="module")
+def teach_source(tmp_path_factory, sitting):
+    """A replayed source for teaching: a real seated person's landmarks (with the model's
+    own jitter) doing a brisk tuck every 5 s, held under the 1 s that reads as keeping
+    still, so whenever the countdown starts it finds its still moment at rest."""
+    tmp = tmp_path_factory.mktemp("teach")
+    plan = [(6, "still", 0)] + [(1.6, "tuck", 0.4), (3.5, "still", 0)] * 60
+    yield from serve(tucks_trace(tmp / "brisk_tucks.jsonl", sitting, plan, seed=4), tmp)
+
+
+def test_teach_a_new_exercise_by_showing_it_then_count_it(teach_source, browser):
+    """The teach flow on a replayed source: record (keep still, move 8 s, keep still),
+    review what was learned, save it under a name, start it and see it count."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(teach_source)
+    page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
+    page.fill("#teach-seconds", "8")
+    page.click("#teach-record")
+    cue = page.locator("#teach-cue")
+    expect(cue).to_have_attribute("data-phase", re.compile("still_before|move"))
+    expect(cue).to_have_attribute("data-phase", "done", timeout=60_000)
+    learned = page.locator("#teach-learned")
+    expect(learned).to_contain_text(re.compile(r"Counts by: (head forward|neck).*down"))
+    expect(learned).to_contain_text(re.compile(r"Repetitions seen: [1-3] "))
+    page.fill("#teach-name", "shown_tuck")
+    page.fill("#teach-title-input", "Tuck as shown")
+    page.screenshot(path=str(SHOTS / "teach.png"), full_page=True)
+    assert_no_axe_violations(page)
+    page.click("#teach-save")
+    expect(page.locator("#teach-note")).to_contain_text("Saved as shown_tuck")
+    expect(page.locator("#choice")).to_have_value("exercise:shown_tuck")
+    assert re.search(r"Tuck as shown \((side|any), learned\)",
+                     page.locator("#choice").inner_text())
+    page.click("#start")
+    expect(page.locator("#running")).to_contain_text("Tuck as shown")
+    expect(page.locator("#reps")).to_have_text(re.compile(r"^([1-9]|\d{2,})$"), timeout=60_000)
+    page.screenshot(path=str(SHOTS / "teach-counting.png"), full_page=True)
+    page.click("#stop")
+    # A name taken is refused at the form, with why; nothing is overwritten.
+    page.click("#teach-record")
+    expect(page.locator("#teach-cue")).to_have_attribute("data-phase", "done", timeout=60_000)
+    page.fill("#teach-name", "shown_tuck")
+    page.click("#teach-save")
+    expect(page.locator("#teach-note")).to_contain_text("Not saved: an exercise named")
+    page.click("#teach-drop")
+    expect(page.locator("#teach-result")).to_be_hidden()
+    context.close()
 
 
 def test_trends_draw_charts(page):
@@ -417,6 +473,7 @@ def test_failed_api_call_shows_an_error(page):
     page.route("**/api/session", lambda route: route.fulfill(
         status=503, content_type="application/json", body='{"detail": "monitor stopped"}'))
     page.goto("/".join(page.url.split("/")[:3]) + "/exercise")
+    expect(page.locator("#choice option").first).to_be_attached()  # the page is wired
     page.click("#start")
     error = page.locator("#api-error")
     expect(error).to_contain_text("monitor stopped")

@@ -183,3 +183,61 @@ def test_a_metric_that_moves_with_the_movement_gets_no_rule():
 def test_learner_refuses_a_demonstration_without_movement(values, words):
     with pytest.raises(UsageError, match=words):
         learn(_frames(values), "none")
+
+
+def test_teach_countdown_waits_for_stillness_records_and_learns():
+    from posture.analysis.teach import TeachRecorder
+
+    # Moving at first (not yet still), then still, two lifts, still again.
+    restless = [10 + 8 * math.sin(i / 3) for i in range(40)]
+    values = restless + _shape(2, hold_frames=30, rest_frames=60) + [10.0] * 60
+    recorder = TeachRecorder(seconds=6)
+    phases = []
+    for frame in _frames(values):
+        recorder.add(frame)
+        if not phases or phases[-1] != recorder.phase:
+            phases.append(recorder.phase)
+    assert phases == ["still_before", "move", "still_after", "done"], phases
+    status = recorder.status()
+    assert status["learned"]["metric"] == "hip_lift_deg" and len(status["learned"]["reps"]) == 2
+    # learned from the still second before the movement on, not the restless start
+    assert recorder.learned is not None and recorder.learned.reps[0].start_s > 1.3
+
+
+def test_teach_countdown_gives_up_on_someone_who_never_keeps_still():
+    from posture.analysis.teach import WAIT_MS, TeachRecorder
+
+    recorder = TeachRecorder(seconds=5)
+    for frame in _frames([10 + 8 * math.sin(i / 3) for i in range(WAIT_MS // 33 + 40)]):
+        recorder.add(frame)
+    assert recorder.phase == "failed" and "keeping still" in recorder.status()["cue"]
+    with pytest.raises(UsageError, match="teach seconds"):
+        TeachRecorder(seconds=1000)
+
+
+def test_learn_from_the_camera_follows_the_countdown(tmp_path, data_dir, model_path):
+    """A video given as the camera plays at its own rate, as a camera would: the countdown
+    waits for the still start of tucks_dev1, records 6 s (its first tuck), waits for the
+    still end, and the exercise is learned and saved."""
+    env = {"POSTURE_DATA_DIR": str(tmp_path)}
+    proc = run_cli("exercises", "learn", "cam_tuck", "--camera",
+                   str(data_dir / "chin_tuck" / "tucks_dev1.mp4"), "--seconds", "6", env=env,
+                   timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    cues = [line for line in proc.stderr.splitlines() if line.startswith("posture: ")]
+    assert cues[1:] == ["posture: Stand still where the movement starts",
+                        "posture: Now do 2 slow repetitions",
+                        "posture: Back to rest and keep still", "posture: done"], cues
+    assert "  3 s" in proc.stderr
+    learned = tomllib.loads((tmp_path / "exercises" / "cam_tuck.toml").read_text())
+    assert learned["signal"]["metric"] == "head_forward"
+    assert learned["signal"]["direction"] == "decrease"
+
+
+def test_learn_from_a_camera_that_is_not_there_says_so(tmp_path):
+    proc = run_cli("exercises", "learn", "nocam", "--camera", str(tmp_path / "no-camera"),
+                   "--seconds", "5", env={"POSTURE_DATA_DIR": str(tmp_path)}, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("posture: error: the demonstration was not recorded: camera"), last
+    assert "Traceback" not in proc.stderr and not (tmp_path / "exercises").exists()

@@ -71,7 +71,8 @@ MIN_SNR = 6.0
 # it moves at least this share as clearly as the clearest one: the exercise then counts
 # whichever way its followers face (the oblique squats of squats_3 teach the hip angle, 0.81
 # as clear as the profile-only leg reach, and count the front-view squats too). Shown
-# side-on, the clearest metric is taken and the exercise is a side-view one.
+# side-on, the clearest metric is taken. The exercise needs the demonstration's view unless
+# its metric is measured in every view.
 ANY_VIEW_SHARE = 0.5
 # A repetition in the demonstration: beyond REP_AT of the range, extended to where the
 # signal is back within REP_EDGE of it; dips shorter than MERGE_MS do not split one.

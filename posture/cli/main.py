@@ -69,9 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     learn = exercise_commands.add_parser(
         "learn", help="learn an exercise from a video or trace of one to three repetitions")
     learn.add_argument("name", help="the new exercise's name: 1-40 of a-z, 0-9 and _")
-    learn.add_argument("--source", type=Path, required=True, metavar="PATH",
+    shown = learn.add_mutually_exclusive_group(required=True)
+    shown.add_argument("--source", type=Path, metavar="PATH",
                        help="a video or .jsonl landmark trace of the demonstration, starting "
                             "and ending at rest")
+    shown.add_argument("--camera", nargs="?", const="", metavar="ID",
+                       help="show it to the camera (index or device path; default: "
+                            "camera.device from the config), following a printed countdown")
+    learn.add_argument("--seconds", type=_seconds, default=10.0, metavar="N",
+                       help="with --camera: how long to move, after keeping still (default "
+                            "10)")
     learn.add_argument("--start", type=_seconds, metavar="S",
                        help="learn from S seconds into the source (default: its start)")
     learn.add_argument("--end", type=_seconds, metavar="S",
@@ -88,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--variant", default="full", choices=("lite", "full", "heavy"),
                        help="pose model variant (default: full)")
     learn.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_config_argument(learn)
 
     run = commands.add_parser("run", help="the live monitor, on a camera or a file")
     add_run_arguments(run)
@@ -238,11 +246,18 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                          "replace it, or choose another name")
     if args.out is not None:
         check_output_file(out)
-    frames = demonstration(args.source, AnalyzeOptions(variant=args.variant,
-                                                       show_progress=not args.quiet),
-                           args.start, args.end)
-    learned = learn(frames, args.name, args.title, args.hold)
-    text = to_toml(learned, args.source.name)
+    if args.source is None:
+        from posture.cli.teach import learn_from_camera
+
+        learned = learn_from_camera(args)
+        shown_in = "a demonstration to the camera"
+    else:
+        frames = demonstration(args.source, AnalyzeOptions(variant=args.variant,
+                                                           show_progress=not args.quiet),
+                               args.start, args.end)
+        learned = learn(frames, args.name, args.title, args.hold)
+        shown_in = args.source.name
+    text = to_toml(learned, shown_in)
     as_exercise(text)  # what is written always loads
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, text)
@@ -251,7 +266,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         return 0
     shown = learned.to_json()
     reps = ", ".join(f"{r.start_s:.1f}-{r.end_s:.1f} s" for r in learned.reps)
-    print(f"learned {args.name!r} from {args.source.name}: {len(learned.reps)} "
+    print(f"learned {args.name!r} from {shown_in}: {len(learned.reps)} "
           f"repetition{'s' if len(learned.reps) != 1 else ''} at {reps}")
     print(f"  counts by: {shown['label']} ({learned.metric}), {shown['direction']} from "
           f"{shown['rest']} by {shown['range']} {shown['unit']} (a rep needs "

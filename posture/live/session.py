@@ -45,6 +45,7 @@ from posture.analysis.slouch import (
     verdict,
 )
 from posture.analysis.smoothing import MetricsSmoother
+from posture.analysis.teach import TeachRecorder
 from posture.config import Config
 from posture.errors import UsageError
 from posture.live.alerts import SittingTimer, SlouchAlerts, in_quiet_hours
@@ -105,6 +106,7 @@ class PostureSession:
         self.browser_notifications_until = 0.0
         self._preview: bytes | None = None
         self.calibration: Calibration | None = None
+        self.teaching: TeachRecorder | None = None  # a demonstration being recorded
         self._requests: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
         # The latest events, for tests and debugging; bounded so a day-long run stays flat.
         self.events: deque[Event] = deque(maxlen=1000)
@@ -137,11 +139,12 @@ class PostureSession:
 
     # --- how often a live camera is sampled ------------------------------------------------
     def interval_s(self) -> float:
-        """Seconds to the next camera sample: fast while an exercise is under way, faster
-        while slouched or a slouch is building, slow in the background. File sources are
-        analysed frame by frame instead (see posture.live.loop.run_file)."""
+        """Seconds to the next camera sample: fast while an exercise or a demonstration is
+        under way, faster while slouched or a slouch is building, slow in the background.
+        File sources are analysed frame by frame instead (see posture.live.loop.run_file)."""
         m = self.config.monitor
-        if self.counter is not None or self.runner is not None:
+        teaching = self.teaching is not None and not self.teaching.finished
+        if self.counter is not None or self.runner is not None or teaching:
             return 1.0 / m.exercise_hz
         slouching = self.detector.state is PostureState.SLOUCHED or self.detector.pending
         return 1.0 / (m.active_hz if slouching else m.sample_hz)
@@ -183,13 +186,14 @@ class PostureSession:
     def analyses_every_frame(self) -> bool:
         """During an exercise or a calibration every sample goes through the model."""
         return self.counter is not None or self.runner is not None or (
-            self.calibration is not None)
+            self.calibration is not None) or (
+            self.teaching is not None and not self.teaching.finished)
 
     # --- requests from other threads (the dashboard), applied on the session's thread ------
     def request(self, action: str, **kwargs: Any) -> None:
         """Queue an action: calibrate(seconds), exercise(exercise|program|None), snooze,
         pause(paused), screen_lock(locked), test_notification, keep_calibration,
-        settings(config)."""
+        settings(config), teach(seconds|None: record a demonstration, or drop it)."""
         self._requests.put((action, kwargs))
 
     def apply_requests(self) -> None:
@@ -204,6 +208,9 @@ class PostureSession:
                 self.pending_baseline = None
             elif action == "settings":
                 self.apply_config(kwargs["config"])
+            elif action == "teach":
+                seconds = kwargs.get("seconds")
+                self.teaching = None if seconds is None else TeachRecorder(seconds)
             elif action == "exercise":
                 self.end_exercise(t)
                 self._start_exercise(kwargs.get("exercise"), kwargs.get("program"), t)
@@ -247,6 +254,7 @@ class PostureSession:
                 "calibrating": self.calibration is not None,
                 "snoozed_until_ms": self.slouch_alerts.snoozed_until_ms,
                 "calibration": self._calibration_words(),
+                "teach": self.teaching.status() if self.teaching else None,
                 "activity": self._activity(self._last_t_ms)})
 
     def _activity(self, t: int) -> dict[str, Any]:
@@ -318,6 +326,8 @@ class PostureSession:
         raw = compute_metrics(pose, self.view)
         metrics = self.smoother.update(raw)
         events = self._calibrate(raw)
+        if self.teaching is not None and not self.teaching.finished:
+            self.teaching.add(raw)
         events += self.detector.update(metrics)
         state, reasons = self.detector.state.value, self.detector.reasons
         minute = self.minute_of_day(t)
@@ -371,6 +381,7 @@ class PostureSession:
             "placement": placement_for(metrics.view, metrics.values, metrics.image_size
                                        ).to_json()
             if pose.person and metrics.view is not None else self._status.get("placement"),
+            "teach": self.teaching.status() if self.teaching else None,
             "activity": self._activity(t)}
         with self._lock:
             self._status.update(status)

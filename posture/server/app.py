@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sqlite3
 import time
 from dataclasses import asdict
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from posture import autostart
 from posture.analysis import registry
 from posture.analysis.exercise import builtin_names, find_exercise, learned_names
+from posture.analysis.learn import to_toml
 from posture.analysis.program import builtin_program, builtin_program_names
 from posture.care import care_json
 from posture.config import (
@@ -35,6 +37,7 @@ from posture.config import (
     read_file,
 )
 from posture.errors import SettingError, UsageError
+from posture.files import write_text_atomic
 from posture.history import insights, queries
 from posture.history.store import read_only
 from posture.live.session import LIVE_SETTINGS, PostureSession
@@ -94,6 +97,19 @@ SettingsChange: Any = create_model(
 
 class CalibrateRequest(Body):
     seconds: float = Field(5.0, ge=0.5, le=120, description="how long to sample sitting upright")
+
+
+class TeachRequest(Body):
+    seconds: float = Field(10.0, ge=3, le=60, description="how long to record the movement, "
+                           "after a still moment and before another")
+
+
+class TeachSave(Body):
+    name: str = Field(pattern=NAME_PATTERN, description="the new exercise's name")
+    title: str | None = Field(None, max_length=200, description="its title (default: from "
+                              "the name)")
+    replace: bool = Field(False, description="replace an exercise of that name learned "
+                          "before")
 
 
 class ExerciseStart(Body):
@@ -302,6 +318,49 @@ def _control_router(monitor: PostureSession, programs_dir: Path | None,
         else:
             return JSONResponse({"detail": f"no program named {name!r}"}, 404)
         return {"started": name}
+
+    @router.post("/teach", summary="Record a demonstration of a new exercise: keep still, "
+                                    "move for `seconds`, keep still (see `teach` in status)")
+    def teach(body: TeachRequest) -> Any:
+        problem = monitor.monitoring_problem()
+        if problem is not None:
+            return JSONResponse({"detail": f"cannot record: {problem}"}, 409)
+        monitor.request("teach", seconds=body.seconds)
+        return {"teaching": True, "seconds": body.seconds}
+
+    @router.post("/teach/save", summary="Save what the demonstration taught as an exercise")
+    def save_taught(body: TeachSave) -> Any:
+        teaching = monitor.teaching
+        learned = teaching.learned if teaching is not None else None
+        if learned is None:
+            return JSONResponse({"detail": "nothing has been learned to save: record a "
+                                           "demonstration first"}, 409)
+        if exercises_dir is None:
+            return JSONResponse({"detail": "this dashboard has no exercise folder"}, 409)
+        if body.name in builtin_names():
+            return JSONResponse({"detail": f"{body.name!r} is a built-in exercise; choose "
+                                           "another name", "field": "name"}, 409)
+        path = exercises_dir / f"{body.name}.toml"
+        if path.exists() and not body.replace:
+            return JSONResponse({"detail": f"an exercise named {body.name!r} exists; choose "
+                                           "another name or replace it", "field": "name"}, 409)
+        named = dataclasses.replace(learned, name=body.name, title=body.title or (
+            body.name.replace("_", " ").capitalize()))
+        text = to_toml(named, "a demonstration recorded on the dashboard")
+        try:
+            exercises_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, text)
+        except OSError as exc:
+            return JSONResponse({"detail": f"cannot save {path}: {exc.strerror}"}, 507)
+        except UsageError as exc:
+            return JSONResponse({"detail": str(exc)}, 507)
+        monitor.request("teach")
+        return {"saved": body.name, "file": str(path)}
+
+    @router.delete("/teach", summary="Drop the demonstration being recorded or reviewed")
+    def drop_taught() -> dict[str, Any]:
+        monitor.request("teach")
+        return {"dropped": True}
 
     @router.delete("/session", summary="End the exercise session")
     def stop() -> dict[str, Any]:

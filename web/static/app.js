@@ -632,10 +632,10 @@ function showActivity(a, monitoring) {
   $("step-cue").textContent = a.kind === "routine" && a.cue.kind !== "step" ? `This step: ${a.step_cue}` : "";
 }
 
-async function initExercise() {
-  await registry();
-  const data = await api("/api/exercises");
+// The exercise choice: built-in and learned exercises, routines, the user's own programs.
+function fillChoices(data, selected) {
   const choice = $("choice");
+  choice.replaceChildren();
   for (const ex of data.exercises) {
     const option = el("option", `${ex.title} (${ex.view}${ex.learned ? ", learned" : ""})`);
     option.value = `exercise:${ex.name}`;
@@ -652,8 +652,7 @@ async function initExercise() {
     choice.append(option);
   }
   // The default: the user's own program, else the chin tuck.
-  choice.value = data.programs.length ? `program:${data.programs[0]}` : "exercise:chin_tuck";
-  showCare(data.when_to_seek_care);
+  choice.value = selected || (data.programs.length ? `program:${data.programs[0]}` : "exercise:chin_tuck");
   choice.onchange = () => {
     $("exercise-cue").textContent = choice.selectedOptions[0].dataset.cue || "";
     const routine = routines.get(choice.value.split(":")[1]);
@@ -661,6 +660,61 @@ async function initExercise() {
       `${step.title}: ${step.sets} × ${step.reps}${step.hold_s ? `, hold ${step.hold_s} s` : ""} · ${step.cue}`)));
   };
   choice.onchange();
+}
+
+// Teaching: the countdown's cue (spoken when it changes), then what was learned to review.
+let teachPhase = null;
+function showTeach(teach) {
+  const phase = teach ? teach.phase : null;
+  let cue = teach ? teach.cue : "";
+  if (teach && teach.phase === "move" && teach.left_s !== null) cue += ` · ${Math.ceil(teach.left_s)} s left`;
+  $("teach-cue").textContent = cue;
+  $("teach-cue").dataset.kind = phase === "failed" ? "fault" : phase === "done" ? "good" : "";
+  $("teach-cue").dataset.phase = phase || "";
+  if (phase !== teachPhase && teach) speak(teach.cue);
+  teachPhase = phase;
+  const learned = teach && teach.learned;
+  $("teach-result").classList.toggle("hidden", !learned);
+  if (!learned || $("teach-learned").dataset.shown === String(learned.frames)) return;
+  $("teach-learned").dataset.shown = String(learned.frames);
+  const reps = learned.reps.map((r) => `${r.start_s.toFixed(1)}-${r.end_s.toFixed(1)} s`).join(", ");
+  const moved = learned.moving.filter((m) => m.metric !== learned.metric).map((m) => m.part);
+  const items = [
+    `Counts by: ${learned.label.toLowerCase()} (${learned.unit}), ${learned.direction === "increase" ? "up" : "down"} ` +
+      `by ${learned.range} from ${learned.rest}; a repetition needs ${learned.min_range}`,
+    `Repetitions seen: ${learned.reps.length} (${reps})`,
+    `Tempo: ${learned.tempo_s} s a repetition; hold: ${learned.hold_s ? `${learned.hold_s} s` : "none"}`,
+    `Also moving: ${moved.length ? [...new Set(moved)].join(", ") : "nothing else"}`,
+    `Form checks: ${[...new Set(learned.rules.map((r) => r.fault.replaceAll("_", " ")))].join(", ")}`];
+  $("teach-learned").replaceChildren(...items.map((text) => el("li", text)));
+}
+
+async function initExercise() {
+  await registry();
+  const data = await api("/api/exercises");
+  fillChoices(data);
+  showCare(data.when_to_seek_care);
+  const choice = $("choice");
+  $("teach-record").onclick = async () => {
+    $("teach-note").textContent = "";
+    await api("/api/teach", {method: "POST", body: {seconds: Number($("teach-seconds").value)}});
+  };
+  $("teach-drop").onclick = async () => {
+    await api("/api/teach", {method: "DELETE"});
+    $("teach-note").textContent = "";
+  };
+  $("teach-save").onclick = async () => {
+    const name = $("teach-name").value.trim();
+    const title = $("teach-title-input").value.trim();
+    try {
+      const saved = await api("/api/teach/save", {method: "POST", report: false,
+        body: title ? {name, title} : {name}});
+      fillChoices(await api("/api/exercises"), `exercise:${saved.saved}`);
+      $("teach-note").textContent = `Saved as ${saved.saved}: chosen above, press Start to count it.`;
+    } catch (error) {
+      $("teach-note").textContent = `Not saved: ${error.message}`;
+    }
+  };
   $("start").onclick = async () => {
     const [kind, name] = choice.value.split(":");
     await api("/api/session", {method: "POST", body: {[kind]: name}});
@@ -670,12 +724,14 @@ async function initExercise() {
   $("stop").onclick = () => api("/api/session", {method: "DELETE"});
   const status = await api("/api/status");
   showActivity(status.activity, status.monitoring);
+  showTeach(status.teach);
   const canvas = $("skeleton");
   let lastStepCue = "";
   connectLive((m) => {
     if (m.kind === "sample") {
       if ("landmarks" in m) drawSkeleton(canvas, m.landmarks, m.frame);
       showActivity(m.activity, m.monitoring);
+      showTeach(m.teach);
       const stepCue = m.activity && m.activity.kind === "routine" ? m.activity.step_cue : "";
       if (stepCue && stepCue !== lastStepCue) speak(stepCue);
       lastStepCue = stepCue;
