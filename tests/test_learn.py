@@ -235,8 +235,11 @@ def test_learn_from_the_camera_follows_the_countdown(tmp_path, data_dir, model_p
 
 
 def test_learn_from_a_camera_that_is_not_there_says_so(tmp_path):
+    config = tmp_path / "quick.toml"
+    config.write_text("[camera]\nopen_timeout_s = 0.5\n")
     proc = run_cli("exercises", "learn", "nocam", "--camera", str(tmp_path / "no-camera"),
-                   "--seconds", "5", env={"POSTURE_DATA_DIR": str(tmp_path)}, timeout=120)
+                   "--seconds", "5", "--config", str(config),
+                   env={"POSTURE_DATA_DIR": str(tmp_path)}, timeout=120)
     assert proc.returncode == 2, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("posture: error: the demonstration was not recorded: camera"), last
