@@ -60,7 +60,8 @@ def weights(template: np.ndarray) -> np.ndarray:
 
 
 class _Column:
-    """SPRING's state for one template."""
+    """SPRING's state for one template: the open warping paths' costs, starts and per-part
+    costs; step() extends them by one stream frame."""
 
     def __init__(self, template: np.ndarray, w: np.ndarray) -> None:
         self.y, self.w = template, w
@@ -68,9 +69,10 @@ class _Column:
         self.d = np.full(m, INF)
         self.s = np.zeros(m, dtype=np.int64)
         self.part = np.zeros((m, len(PARTS)))  # per-part cost along each open path
-        self.best: tuple[float, int, int, np.ndarray] | None = None  # cost, start, end, parts
 
-    def step(self, t: int, x: np.ndarray) -> tuple[float, int, int, np.ndarray] | None:
+    def step(self, t: int, x: np.ndarray) -> tuple[float, int, np.ndarray] | None:
+        """Extend the paths by frame t; a complete path's (cost per template frame, start,
+        per-part costs) when one ends here with an allowed length."""
         y, w = self.y, self.w
         m = len(y)
         diff = w * (x - y) ** 2  # (m, features)
@@ -94,20 +96,19 @@ class _Column:
             d[i] = cost[i] + best
             part[i] = part[i] + by_part[i]
         self.d, self.s, self.part = d, s, part
-        found = None
-        if self.best is not None:
-            c, ts, te, parts = self.best
-            # Report once no open path could still end cheaper while overlapping it.
-            if all(d[i] >= c * m or s[i] > te for i in range(m)):
-                found = self.best
-                self.best = None
-                closed = s <= te
-                self.d[closed] = INF
         if d[-1] < INF and MIN_SHARE * m <= t - s[-1] + 1 <= MAX_SHARE * m:
-            c = d[-1] / m
-            if self.best is None or c < self.best[0]:
-                self.best = (c, int(s[-1]), t, part[-1] / m)
-        return found
+            return float(d[-1] / m), int(s[-1]), part[-1] / m
+        return None
+
+    def could_beat(self, cost: float, end: int) -> bool:
+        """Whether an open path that overlaps a match ending at `end` could still end
+        cheaper than `cost` (costs only grow along a path)."""
+        m = len(self.y)
+        return bool(np.any((self.d < cost * m) & (self.s <= end)))
+
+    def close(self, end: int) -> None:
+        """Close the paths that started by `end` (a match was reported there)."""
+        self.d[self.s <= end] = INF
 
 
 def energy(template: np.ndarray, w: np.ndarray) -> float:
@@ -132,48 +133,44 @@ class SpringCounter:
         self._columns = [_Column(template, w), _Column(mirrored(template), w)]
         self.t = 0
         self.matches: list[Match] = []
-        self._last_end = -1
+        self._best: Match | None = None  # the cheapest complete match not yet reported (raw)
 
     def update(self, x: np.ndarray | None) -> list[Match]:
         """Feed one frame's features (None: nobody in view, a gap that no match spans)."""
         t = self.t
         self.t += 1
-        found: list[Match] = []
-        for mirror, column in enumerate(self._columns):
-            if x is None:
+        if x is None:
+            for column in self._columns:
                 column.d[:] = INF
-                column.best = None
-                continue
-            hit = column.step(t, x)
-            if hit is not None and hit[0] / self.scale <= self.threshold and (
-                    hit[1] > self._last_end):
-                part = PARTS[int(np.argmax(hit[3]))][0]
-                found.append(Match(hit[1], hit[2], hit[0] / self.scale, part, bool(mirror)))
-        # The same repetition seen both ways: keep the closer match.
-        found.sort(key=lambda m: m.cost)
-        for match in found:
-            if match.start > self._last_end:
-                self.matches.append(match)
-                self._last_end = match.end
-                for column in self._columns:
-                    column.d[column.s <= match.end] = INF
-                    if column.best is not None and column.best[1] <= match.end:
-                        column.best = None
-        return [m for m in found if m in self.matches]
+            self._best = None
+            return []
+        for mirror, column in enumerate(self._columns):
+            ended = column.step(t, x)
+            if ended is not None and (self._best is None or ended[0] < self._best.cost):
+                cost, start, parts = ended
+                self._best = Match(start, t, cost, PARTS[int(np.argmax(parts))][0],
+                                   bool(mirror))
+        best = self._best
+        # Reported once no open path of either column, plain or mirrored, that overlaps it
+        # could still end cheaper: the closest of overlapping candidates wins.
+        if best is None or best.end == t or any(c.could_beat(best.cost, best.end)
+                                                for c in self._columns):
+            return []
+        return self._report(best)
+
+    def _report(self, best: Match) -> list[Match]:
+        self._best = None
+        for column in self._columns:
+            column.close(best.end)
+        match = Match(best.start, best.end, best.cost / self.scale, best.part, best.mirrored)
+        if match.cost > self.threshold:
+            return []
+        self.matches.append(match)
+        return [match]
 
     def close(self) -> list[Match]:
         """The end of the stream: a match still waiting to be confirmed is reported."""
-        found = []
-        for mirror, column in enumerate(self._columns):
-            if column.best is not None and column.best[0] / self.scale <= self.threshold and (
-                    column.best[1] > self._last_end):
-                c, ts, te, parts = column.best
-                found.append(Match(ts, te, c / self.scale, PARTS[int(np.argmax(parts))][0],
-                                   bool(mirror)))
-        found.sort(key=lambda m: m.cost)
-        for match in found[:1]:
-            self.matches.append(match)
-        return found[:1]
+        return [] if self._best is None else self._report(self._best)
 
 
 def dtw_cost(rep: Sequence[np.ndarray] | np.ndarray, template: np.ndarray) -> Match:
