@@ -366,7 +366,8 @@ def main() -> int:
         if args.verbose:
             for r in reps:
                 print(f"  {clip.name}: {r['start_s']:6.2f}-{r['end_s']:6.2f}s hold {r['hold_s']}"
-                      f" depth {r['depth']} {','.join(r['faults']) or 'valid'}")
+                      f" depth {r['depth']} {','.join(r['faults']) or 'valid'}"
+                      + (f" similarity {r['similarity']}" if "similarity" in r else ""))
             for w in clip.windows:
                 print(f"  label {w['kind']:8s} {w['start_s']:6.2f}-{w['end_s']:6.2f}s "
                       f"hold {w['hold_s']} {'valid' if w['valid'] else ''}")

@@ -4,17 +4,24 @@ learned file counted by the same counter as the built-ins, and the learner's log
 import json
 import math
 import tomllib
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from conftest import run_cli
 
-from posture.analysis.learn import WRONG_WAY, as_exercise, learn, to_toml
+from posture.analysis.exercise import parse_exercise
+from posture.analysis.learn import WRONG_WAY, as_exercise, learn, parts_moving, to_toml
 from posture.analysis.metrics import Metrics, View
+from posture.analysis.motion import SIZE, feature_index, mirrored
 from posture.errors import UsageError
 
 # The first squat of squats_3 (rest, down, up, rest) and the first tuck of tucks_dev1
 # (labelled 2.0-6.6 s) with still time either side.
 SQUAT_DEMO = ("0.6", "2.45")
+ARM_UP = feature_index("left arm", 1)  # the left upper arm's up component
+ELBOW = feature_index("left elbow")
+THIGH = feature_index("left leg", 2)
 TUCK_DEMO = ("0.5", "7.5")
 
 
@@ -244,3 +251,97 @@ def test_learn_from_a_camera_that_is_not_there_says_so(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("posture: error: the demonstration was not recorded: camera"), last
     assert "Traceback" not in proc.stderr and not (tmp_path / "exercises").exists()
+
+
+# --- the whole-body template ---------------------------------------------------------------
+def _motion_frames(moves, step_ms=33, seed=0):
+    """Metrics frames whose motion features follow `moves` (frames, features) and whose
+    measurements stay still: a movement no single measurement carries."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, x in enumerate(moves):
+        frames.append(Metrics(i * step_ms, True, View.FRONT, (640, 480), {
+            "hip_lift_deg": 10 + 0.2 * math.sin(i * 1.7),
+            "thoracic_deg": 0.1 * math.cos(i * 2.3)},
+            motion=x + rng.normal(0, 0.004, SIZE)))
+    return frames
+
+
+def _arm_raises(reps, part=ARM_UP, length=40, still=40, mirror=False):
+    out = [np.zeros((still, SIZE))]
+    for _ in range(reps):
+        one = np.zeros((length, SIZE))
+        one[:, part] = 0.9 * np.sin(np.linspace(0, np.pi, length)) ** 2
+        one[:, ELBOW] = 0.5 * np.sin(np.linspace(0, np.pi, length)) ** 2
+        out += [mirrored(one) if mirror else one, np.zeros((still, SIZE))]
+    return np.concatenate(out)
+
+
+def _count(ex, frames):
+    from posture.analysis.repcount import RepCounter
+
+    counter = RepCounter(ex)
+    events = [e for m in frames for e in counter.update(m)]
+    events += counter.close(frames[-1].timestamp_ms)
+    return [e for e in events if e.kind == "rep_finished"]
+
+
+def test_a_movement_no_measurement_carries_is_learned_and_counted_as_a_template():
+    learned = learn(_motion_frames(_arm_raises(1)), "arm_raise")
+    assert learned.count_by == "template" and len(learned.reps) == 1
+    assert [p for p, _ in parts_moving(learned.template)][:2] == ["left arm", "left elbow"]
+    text = to_toml(learned, "arm.mp4")
+    assert "[template]" in text and "count = true" in text
+    ex = as_exercise(text)
+    assert ex.template is not None and ex.template.count and ex.view == "any"
+    reps = _count(ex, _motion_frames(_arm_raises(3, length=50), seed=1))
+    assert [r.valid for r in reps] == [True] * 3
+    assert all(r.similarity > 50 and r.start_ms < r.t_ms for r in reps)
+    # The other arm (a mirrored picture) counts; another movement and stillness do not.
+    assert sum(r.valid for r in _count(ex, _motion_frames(_arm_raises(2, mirror=True)))) == 2
+    knee = _count(ex, _motion_frames(_arm_raises(2, part=feature_index("left knee"))))
+    assert not [r for r in knee if r.valid]
+    assert _count(ex, _motion_frames(np.zeros((300, SIZE)))) == []
+
+
+def test_a_rep_unlike_the_demonstration_names_the_part_that_differed():
+    ex = as_exercise(to_toml(learn(_motion_frames(_arm_raises(1)), "arm_raise"), "arm.mp4"))
+    bent = _arm_raises(1)
+    bent[:, ELBOW] *= 1.8  # the elbow bends far more than shown, yet it is the movement
+    reps = _count(ex, _motion_frames(bent))
+    assert reps and not reps[0].valid and reps[0].faults == ("left_elbow_not_as_shown",)
+    assert reps[0].similarity < 50
+    bent[:, ELBOW] *= 1.5  # so far from the demonstration that it is another movement
+    assert _count(ex, _motion_frames(bent)) == []
+
+
+def test_a_measured_exercise_scores_each_rep_against_its_template():
+    values = _shape(2, hold_frames=30)
+    moves = np.zeros((len(values), SIZE))
+    moves[:, THIGH] = [(v - 10) / 40 for v in values]
+    frames = [replace(m, motion=x) for m, x in zip(_frames(values), moves, strict=True)]
+    learned = learn(frames, "lift")
+    assert learned.count_by == "metric" and learned.template
+    ex = as_exercise(to_toml(learned, "lift.mp4"))
+    assert ex.template is not None and not ex.template.count
+    reps = _count(ex, frames)
+    assert len(reps) == 2 and all(r.valid and r.similarity > 50 for r in reps)
+    forced = learn(frames, "lift", count_by="template")
+    assert forced.count_by == "template" and forced.hold_s == 0
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"frames": [[0.0] * 32] * 3}, "has 32 numbers"),
+    ({"frames": [[0.0] * 33] * 2}, "at least 3"),
+    ({"frames": [[float("nan")] * 33] * 3}, "finite number"),
+    ({"frames": [[20.0] * 33] * 3}, "beyond 10"),
+    ({"threshold": 0.0}, "greater than 0"),
+    ({"form": 0.9}, "must not be above"),
+    ({"hold": True}, "no hold")])
+def test_a_template_that_cannot_be_used_is_refused(change, words):
+    data = tomllib.loads(to_toml(learn(_motion_frames(_arm_raises(1)), "arm"), "arm.mp4"))
+    if change.pop("hold", False):
+        data["signal"]["hold_s"] = 2.0
+    data["template"].update(change)
+    with pytest.raises(ValueError, match=words):
+        parse_exercise(data)

@@ -29,6 +29,7 @@ from posture.analysis.events import (
     SetCompleted,
 )
 from posture.analysis.exercise import Exercise, builtin_exercise, builtin_names
+from posture.analysis.matchreps import PART_FAULT
 from posture.analysis.program import Program, SessionRunner, builtin_program, builtin_program_names
 from posture.analysis.registry import FAULTS, fault_label
 from posture.analysis.repcount import RepCounter
@@ -69,6 +70,8 @@ def fault_cue(fault: str, cues: Mapping[str, str], hold_s: float = 0.0) -> str:
     if fault == "hold_too_short" and hold_s:
         return f"Stay in the end position for the full {hold_s:g} s, then release"
     info = FAULTS.get(fault)
+    if info is None and fault.endswith(PART_FAULT):  # against a demonstration's template
+        return f"Move your {fault[:-len(PART_FAULT)].replace('_', ' ')} as in the demonstration"
     return info.cue if info else f"Watch out for {fault_label(fault)}"
 
 
@@ -87,7 +90,8 @@ def rep_result(rep: RepFinished, cues: Mapping[str, str], hold_s: float = 0.0
     return {"valid": rep.valid, "faults": [{"fault": f, "label": fault_label(f)}
                                            for f in rep.faults],
             "depth_pct": round(100 * max(0.0, min(rep.depth, DEPTH_SHOWN_MAX))),
-            "hold_s": round(rep.hold_s, 1), "cue": rep_cue(rep, cues, hold_s)}
+            "hold_s": round(rep.hold_s, 1), "cue": rep_cue(rep, cues, hold_s),
+            "similarity": rep.similarity}
 
 
 def summary(title: str, kind: str, started_ms: int, ended_ms: int,

@@ -67,6 +67,8 @@ class RepFinished(Event):
     faults: tuple[str, ...]
     valid: bool
     hold_start_ms: int | None = None  # when the end position was first held with good form
+    # 0-100 against the exercise's demonstration (exercises with a template; else None)
+    similarity: float | None = None
     kind: ClassVar[str] = "rep_finished"
 
 

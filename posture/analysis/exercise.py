@@ -43,6 +43,18 @@ Schema (every key below; unknown keys are rejected):
     fault = "nodding"
     cue = "Keep your chin level: slide your head back, don't nod"
 
+    [template]                     # optional: the demonstrated movement, whole-body
+    count = true                   # true: reps are counted by matching this sequence (the
+                                   # signal above then only describes it); false: it only
+                                   # scores each rep's similarity (0-100) to the demonstration
+    threshold = 0.5                # the largest matching cost of a rep of this movement, in
+                                   # units of the template's own movement (analysis/spring.py)
+    form = 0.1                     # the largest cost of a rep done as shown: above it (up to
+                                   # threshold) a rep is partial and names the body part that
+                                   # differed most; a rep costing this has similarity 50
+    frames = [[...], ...]          # motion features (analysis/motion.py) of one repetition,
+                                   # one list of 33 numbers per frame at 30 frames a second
+
     [bounce]                       # holds only, optional: oscillation of the held signal
     amplitude = 0.08               # fraction of the range, peak to trough
     min_hz = 0.7
@@ -51,6 +63,7 @@ Schema (every key below; unknown keys are rejected):
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -60,6 +73,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from posture.analysis.motion import SIZE as MOTION_SIZE
 from posture.analysis.registry import METRIC_NAMES
 from posture.errors import UsageError
 from posture.files import read_small_text
@@ -69,6 +83,7 @@ from posture.schema import NAME_PATTERN, StrictModel, Text, first_error, unknown
 NAME_RE = re.compile(NAME_PATTERN)
 
 BIG = 1e6
+TEMPLATE_MAX_FRAMES = 900  # 30 s at 30 frames a second
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,16 @@ class Bounce:
 
 
 @dataclass(frozen=True)
+class Template:
+    """One demonstrated repetition as motion features, and how far from it a rep may be."""
+
+    frames: tuple[tuple[float, ...], ...]
+    threshold: float  # the largest cost of a rep of this movement at all
+    form: float  # the largest cost of a rep done as shown (valid)
+    count: bool = True
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     title: str
@@ -121,6 +146,7 @@ class Exercise:
     max_rep_s: float = 30.0
     rules: tuple[FormRule, ...] = ()
     bounce: Bounce | None = None
+    template: Template | None = None
 
 
 def _known_metric(name: str) -> str:
@@ -204,11 +230,39 @@ class BounceSection(StrictModel):
         return self
 
 
+class TemplateSection(StrictModel):
+    count: bool = True
+    threshold: float = Field(gt=0, le=100)
+    form: float = Field(gt=0, le=100)
+    frames: list[list[float]] = Field(min_length=3, max_length=TEMPLATE_MAX_FRAMES)
+
+    @field_validator("frames")
+    @classmethod
+    def _shape(cls, frames: list[list[float]]) -> list[list[float]]:
+        for i, frame in enumerate(frames):
+            if len(frame) != MOTION_SIZE:
+                raise ValueError(f"frame {i} has {len(frame)} numbers, not {MOTION_SIZE}")
+            if not all(math.isfinite(x) and abs(x) <= 10 for x in frame):
+                raise ValueError(f"frame {i} holds a number that is not finite or beyond 10")
+        return frames
+
+
 class ExerciseFile(StrictModel):
     exercise: ExerciseSection
     signal: SignalSection
     rules: list[RuleSection] = Field(default_factory=list, max_length=50)
     bounce: BounceSection | None = None
+    template: TemplateSection | None = None
+
+    @model_validator(mode="after")
+    def _template_counts_reps(self) -> ExerciseFile:
+        if self.template is not None and self.template.form > self.template.threshold:
+            raise ValueError("template.form must not be above template.threshold")
+        if self.template is not None and self.template.count and (
+                self.exercise.kind != "reps" or self.signal.hold_s):
+            raise ValueError("an exercise counted by its template is a reps exercise with no "
+                             "hold (set count = false to only score its reps)")
+        return self
 
     def build(self) -> Exercise:
         ex, sig = self.exercise, self.signal
@@ -222,7 +276,10 @@ class ExerciseFile(StrictModel):
             rules=tuple(FormRule(r.metric, r.fault, r.cue, r.min, r.max, r.relative, r.widen)
                         for r in self.rules),
             bounce=None if self.bounce is None else Bounce(
-                self.bounce.amplitude, self.bounce.min_hz, self.bounce.max_hz))
+                self.bounce.amplitude, self.bounce.min_hz, self.bounce.max_hz),
+            template=None if self.template is None else Template(
+                tuple(tuple(f) for f in self.template.frames), self.template.threshold,
+                self.template.form, self.template.count))
 
 
 def parse_exercise(data: dict) -> Exercise:

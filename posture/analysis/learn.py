@@ -18,10 +18,15 @@ import textwrap
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
 
 from posture.analysis.exercise import Exercise, parse_exercise
 from posture.analysis.metrics import Metrics
+from posture.analysis.motion import PART_OF, PARTS
 from posture.analysis.registry import ALL_VIEWS, METRICS
+from posture.analysis.spring import trim
 from posture.errors import UsageError
 
 # How far each metric wanders at rest through the counter's 0.4 s median: peak to peak
@@ -95,6 +100,23 @@ FORM_MARGIN = 3.0
 # The carrier itself may not move against the movement by more than the smallest full
 # repetition (a nod instead of a tuck: measured +0.15 to +0.36 head lengths forward).
 WRONG_WAY = "moved_the_other_way"
+# The whole-body template: the first repetition shown, from TEMPLATE_MARGIN_S before to
+# after it, at the matcher's 30 frames a second (its still ends are trimmed away).
+TEMPLATE_MARGIN_S = 0.5
+TEMPLATE_HZ = 30.0
+# The largest matching cost of a rep of the movement, in units of the template's own
+# movement, and the largest of a rep done as shown: both chosen on UI-PRMD leaving one person
+# out (python benchmarks/learned_counting.py prints the ones chosen without each person and
+# their medians, used here).
+THRESHOLD, FORM = 0.52, 0.13
+# Shown by the whole body: a frame's distance from the rest pose (the motion features'
+# Euclidean distance; radians and unit-vector components) must reach this many times its
+# spread within the demonstration's still ends (97th percentile), and at least
+# MIN_MOTION, for a movement to be learned from it.
+MOTION_SNR, MIN_MOTION = 4.0, 0.15
+# A body part moves in the template when its features span this much (about 11 degrees).
+PART_MOVES = 0.2
+CountBy = Literal["auto", "metric", "template"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,12 @@ class Learned:
     hold_s: float = 0.0
     measured_hold: bool = True  # hold_s is the demonstration's (else prescribed)
     rules: list[dict[str, object]] = field(default_factory=list)
+    # The first repetition's motion features (analysis/motion.py), trimmed; counted by
+    # matching it when count_by is "template", else it scores each rep.
+    template: list[list[float]] = field(default_factory=list)
+    count_by: str = "metric"
+    threshold: float = THRESHOLD
+    form: float = FORM
 
     @property
     def min_range(self) -> float:
@@ -157,7 +185,11 @@ class Learned:
                             "change": _round(m.change), "snr": round(m.snr, 1),
                             "clarity": round(m.clarity, 1)}
                            for m in self.moved if m.snr >= MIN_SNR],
-                "rules": self.rules}
+                "rules": self.rules, "counted_by": self.count_by,
+                "parts_moving": [{"part": p, "range": _round(r)}
+                                 for p, r in parts_moving(self.template)],
+                "template_frames": len(self.template), "threshold": self.threshold,
+                "form": self.form}
 
 
 def _round(x: float) -> float:
@@ -225,9 +257,11 @@ def _reps(times: list[int], values: list[float], rest: float, change: float) -> 
 
 
 def learn(frames: Sequence[Metrics], name: str, title: str | None = None,
-          hold_s: float | None = None) -> Learned:
+          hold_s: float | None = None, count_by: CountBy = "auto") -> Learned:
     """The exercise one demonstration shows; hold_s, when given, is the hold prescribed
-    instead of the one measured. UsageError when it shows none."""
+    instead of the one measured. count_by: "metric" counts it on the one measurement that
+    carries it, "template" by matching the whole body's movement, "auto" the first when a
+    measurement carries it clearly. UsageError when it shows none."""
     with_person = [m for m in frames if m.person]
     if len(with_person) < 10:
         raise UsageError(f"the demonstration has {len(with_person)} frames with a person in "
@@ -249,26 +283,41 @@ def learn(frames: Sequence[Metrics], name: str, title: str | None = None,
                          "keep the body in view, side-on or facing the camera")
     moved.sort(key=lambda m: -m[0].clarity)
     best = max((m[0] for m in moved), key=lambda m: m.snr)
-    if best.snr < MIN_SNR:
+    carried = best.snr >= MIN_SNR
+    motion = _motion(with_person)
+    if not carried and (count_by == "metric" or (count_by == "auto" and motion is None)):
         raise UsageError(
             f"nothing moved clearly in the demonstration (the most was "
             f"{METRICS[best.metric].label.lower()}, {best.snr:.1f} times its noise at rest, "
             f"under {MIN_SNR:g}); make the movement bigger, or cut the clip to it")
+    mode = "metric" if count_by == "metric" or (count_by == "auto" and carried) else "template"
     views = [m.view.value for m in with_person if m.view is not None]
     seen_from = statistics.mode(views) if views else "side"
     clearest = moved[0][0]
     anywhere = [m for m in moved if METRICS[m[0].metric].views == ALL_VIEWS
                 and m[0].clarity >= ANY_VIEW_SHARE * clearest.clarity]
     carrier, times, values = anywhere[0] if anywhere and seen_from != "side" else moved[0]
-    reps = _reps(times, values, carrier.rest, carrier.change)
-    view = "any" if METRICS[carrier.metric].views == ALL_VIEWS else (
-        "front" if seen_from == "front" else "side")
+    if mode == "template":
+        if motion is None:
+            raise UsageError("the whole body could not be followed through the demonstration "
+                             "(no world landmarks); show it from a video or a full trace")
+        reps = _motion_reps(*motion)
+        view = "any"
+    else:
+        reps = _reps(times, values, carrier.rest, carrier.change)
+        view = "any" if METRICS[carrier.metric].views == ALL_VIEWS else (
+            "front" if seen_from == "front" else "side")
+    typical, _ = NOISE[carrier.metric]
     learned = Learned(
         name=name, title=title or name.replace("_", " ").capitalize(), view=view,
-        metric=carrier.metric, direction=1.0 if carrier.change > 0 else -1.0,
-        rest=carrier.rest, range=abs(carrier.change), reps=reps,
+        metric=carrier.metric, direction=1.0 if carrier.change >= 0 else -1.0,
+        rest=carrier.rest, range=max(abs(carrier.change), typical), reps=reps,
         seconds=(with_person[-1].timestamp_ms - with_person[0].timestamp_ms) / 1000,
-        frames=len(with_person), moved=[m[0] for m in moved])
+        frames=len(with_person), moved=[m[0] for m in moved], count_by=mode)
+    if motion is not None:
+        learned.template = _template(*motion, reps[0])
+    if mode == "template":
+        return learned  # no hold, and form is the match itself
     held = min(r.held_s for r in reps)
     if hold_s is not None:
         learned.hold_s, learned.measured_hold = hold_s, False
@@ -276,6 +325,59 @@ def learn(frames: Sequence[Metrics], name: str, title: str | None = None,
         learned.hold_s = max(0.5, math.floor(held / HOLD_READ_LONG * 2) / 2)
     learned.rules = _rules(learned)
     return learned
+
+
+def _motion(frames: Sequence[Metrics]) -> tuple[list[int], np.ndarray] | None:
+    """The motion features of the frames that have them, or None when too few do."""
+    seen = [(m.timestamp_ms, m.motion) for m in frames if m.motion is not None]
+    if len(seen) < MIN_PRESENT * len(frames) or len(seen) < 5:
+        return None
+    return [t for t, _ in seen], np.stack([x for _, x in seen])
+
+
+def _motion_reps(times: list[int], features: np.ndarray) -> list[DemoRep]:
+    """The repetitions shown by the whole body: its distance from the rest pose (the median
+    of the still ends), through the same median and the same rep rules as a measurement."""
+    span = max(END_SHARE * (times[-1] - times[0]), END_MIN_S * 1000)
+    ends = np.array([t <= times[0] + span or t >= times[-1] - span for t in times])
+    rest = np.median(features[ends], axis=0)
+    distance = _smooth(times, [float(d) for d in np.linalg.norm(features - rest, axis=1)])
+    still = float(np.percentile(np.asarray(distance)[ends], 97))
+    peak = max(distance)
+    if peak < max(MOTION_SNR * still, MIN_MOTION):
+        raise UsageError(
+            f"nothing moved clearly in the demonstration (the whole body moved {peak:.2f} "
+            f"from rest, {peak / max(still, 1e-9):.1f} times its spread while still); make "
+            "the movement bigger, keep still before and after, or cut the clip to it")
+    return _reps(times, distance, 0.0, peak)
+
+
+def _template(times: list[int], features: np.ndarray, rep: DemoRep) -> list[list[float]]:
+    """The first repetition at TEMPLATE_HZ (nearest frames), its still ends trimmed."""
+    t = np.asarray(times, dtype=np.float64)
+    grid = np.arange((rep.start_s - TEMPLATE_MARGIN_S) * 1000,
+                     (rep.end_s + TEMPLATE_MARGIN_S) * 1000, 1000 / TEMPLATE_HZ)
+    grid = grid[(grid >= t[0]) & (grid <= t[-1])]
+    index = np.clip(np.searchsorted(t, grid), 0, len(t) - 1)
+    earlier = np.clip(index - 1, 0, len(t) - 1)
+    nearest = np.where(np.abs(t[earlier] - grid) < np.abs(t[index] - grid), earlier, index)
+    frames = trim(features[nearest]) if len(nearest) >= 3 else features
+    return [[round(float(x), 3) for x in frame] for frame in frames]
+
+
+def parts_moving(template: Sequence[Sequence[float]]) -> list[tuple[str, float]]:
+    """The body parts that move in a template, most first, with their largest feature's
+    span (radians or unit-vector components)."""
+    if not template:
+        return []
+    frames = np.asarray(template)
+    span = frames.max(axis=0) - frames.min(axis=0)
+    out = []
+    for i, (part, _) in enumerate(PARTS):
+        largest = float(span[PART_OF == i].max())
+        if largest >= PART_MOVES:
+            out.append((part, largest))
+    return sorted(out, key=lambda p: -p[1])
 
 
 def _rules(learned: Learned) -> list[dict[str, object]]:
@@ -371,7 +473,39 @@ def to_toml(learned: Learned, source: str) -> str:
             if key in rule:
                 lines.append(f"{key} = {rule[key]}")
         lines += [f'fault = "{rule["fault"]}"', f"cue = {q(str(rule['cue']))}"]
+    if learned.template:
+        lines += ["", *_template_toml(learned)]
     return "\n".join(lines) + "\n"
+
+
+def _template_toml(learned: Learned) -> list[str]:
+    rep = learned.reps[0]
+    moving = ", ".join(f"{p} ({r:.2f})" for p, r in parts_moving(learned.template)) or "none"
+    if learned.count_by == "template":
+        how = ("Reps are counted by matching this sequence, the whole body's movement: no "
+               "single measurement carried it clearly. The [signal] above only describes it.")
+    else:
+        how = ("Reps are counted on the [signal] above; this sequence only scores each one "
+               "(similarity 0-100) and names the body part that differed most.")
+    lines = ["[template]", *_comment(how),
+             f"count = {'true' if learned.count_by == 'template' else 'false'}",
+             *_comment("The largest matching cost of a rep of this movement, in units of the "
+                       "template's own movement; above it, it is another movement and counts "
+                       "nothing. Then the largest cost of a rep done as shown (it scores 50 of "
+                       "100): above it a rep is partial and names the body part that differed "
+                       "most. Both are the medians of those chosen on UI-PRMD motion capture "
+                       "leaving one person out (benchmarks/learned_counting.py)."),
+             f"threshold = {learned.threshold:g}",
+             f"form = {learned.form:g}",
+             *_comment(f"The repetition seen at {rep.start_s:.1f}-{rep.end_s:.1f} s, "
+                       f"{TEMPLATE_HZ:g} frames a second, still ends trimmed. Each row holds "
+                       "the motion features of analysis/motion.py in order: trunk (2), left arm "
+                       "(6), right arm (6), left elbow, right elbow, left leg (6), right leg "
+                       "(6), left knee, right knee, head (3); angles in radians, directions as "
+                       f"unit-vector parts in the trunk's frame. Parts that move: {moving}."),
+             "frames = ["]
+    lines += ["  [" + ", ".join(f"{x:g}" for x in frame) + "]," for frame in learned.template]
+    return lines + ["]"]
 
 
 def as_exercise(text: str) -> Exercise:

@@ -20,6 +20,7 @@ from enum import Enum
 import numpy as np
 
 from posture.analysis import geometry as geo
+from posture.analysis import motion
 from posture.analysis.registry import ANGLES, FRONT_ONLY, METRIC_NAMES, SIDE_ONLY
 from posture.vision.pose import Landmark as L
 from posture.vision.pose import Pose
@@ -102,6 +103,9 @@ class Metrics:
     # landmarks the model is unsure of).
     quality: dict[str, str] = field(default_factory=dict)
     framing: Framing | None = None
+    # The whole body's motion features (`motion.features`), for exercises counted by
+    # matching a demonstrated sequence; None without a person.
+    motion: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def get(self, name: str) -> float | None:
         return self.values.get(name)
@@ -218,7 +222,7 @@ def compute_metrics(pose: Pose, view: View | None = None,
     quality = {k: q for k, q in b.quality.items() if b.values.get(k) is not None}
     missing = {k: why for k, why in b.missing.items() if b.values.get(k) is None}
     return Metrics(pose.timestamp_ms, True, view, pose.image_size, b.values, missing, quality,
-                   _framing(b))
+                   _framing(b), motion.features(pose))
 
 
 def _framing(b: _Builder) -> Framing | None:

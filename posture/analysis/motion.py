@@ -72,8 +72,8 @@ def features(pose: Pose) -> np.ndarray | None:
     """SIZE features of one pose's world landmarks (metres, y down), or None without a
     person. Directions are unit-vector components in the trunk frame (sideways toward the
     person's left, up along the trunk, forward); angles in radians."""
-    if not pose.person or pose.world.shape[0] == 0:
-        return None
+    if not pose.person or pose.world.shape[0] == 0 or not np.any(pose.world):
+        return None  # no person, or a trace recorded without world landmarks
     w = pose.world.astype(np.float64)
     hip = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
     shoulder = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) / 2
@@ -95,7 +95,8 @@ def features(pose: Pose) -> np.ndarray | None:
         out += [_angle(w[root], w[mid], w[end]) for root, mid, end in pair]
     head = frame @ _unit(w[L.NOSE] - shoulder)
     out += [head[0], head[1], head[2]]
-    return np.asarray(out)
+    result = np.asarray(out)
+    return result if np.all(np.isfinite(result)) else None
 
 
 def mirrored(f: np.ndarray) -> np.ndarray:

@@ -24,6 +24,9 @@ What it trusts, and why (each measured on real pixels; see benchmarks/exercise_a
   full swings.
 - A relative form rule broken at rest (a nod instead of a tuck) is an attempt in itself:
   it ends as a rejected rep naming the fault.
+- An exercise with a template (one demonstrated repetition, `matchreps.py`) scores each rep
+  against it; one that no single measurement carries is counted by matching it instead of
+  by its signal.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 
 from posture.analysis.events import Event, FormFault, HoldProgress, RepFinished, RepStarted
 from posture.analysis.exercise import Bounce, Exercise
+from posture.analysis.matchreps import Scored, TemplateTrack
 from posture.analysis.metrics import Metrics
 from posture.analysis.registry import FAULTS
 from posture.analysis.smoothing import ShotWatch
@@ -96,6 +100,11 @@ RESETTLE_AWAY_MS = 10000
 # it is.
 REPLAY_MS = 60000
 FIRST_FRAMES_MS = 1500
+# An exercise counted on its signal scores each rep against its template but does not reject
+# it for that: measured with benchmarks/exercise_accuracy.py --learned, the whole body's
+# match of a real webcam chin tuck or squat is dominated by the model's noise in the parts
+# that did not move (hidden knees), and rejecting on it kept 2 of 16 clips exact, not 13.
+SCORE_FAULTS = False
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
 
@@ -154,11 +163,15 @@ class RepCounter:
         self._swing: tuple[int, float, float] | None = None  # direction, extreme, start
         self._replaying = False
         self._counted = 0  # reps finished when the rest was last found
+        self._track = (TemplateTrack(exercise.template, exercise.max_rep_s * 1000)
+                       if exercise.template is not None else None)
 
     def moment(self) -> tuple[str, float]:
         """Where the person is in the movement, and the seconds held in this rep:
         settling (no resting position yet), rest, moving (toward the end position),
         hold (at it, with good form) or release (held, now on the way back or out)."""
+        if self._track is not None and self._track.count:
+            return ("moving" if self._track.moving() else "rest"), 0.0
         rep = self._rep
         if rep is None:
             return ("settling" if self.rest is None else "rest"), 0.0
@@ -198,6 +211,10 @@ class RepCounter:
 
     def update(self, metrics: Metrics) -> list[Event]:
         events = self._check_view(metrics)
+        if self._track is not None:
+            found = self._track.update(metrics.timestamp_ms, metrics.motion)
+            if self._track.count:  # the template counts; the signal plays no part
+                return events + self._matched(metrics.timestamp_ms, found)
         # A rest learned from the person's own stillness belongs to one framing; a fixed
         # rest (absolute angles) does not, and whole-body movements (a squat moves the head
         # and shoulders by 2-3 of their own sizes within 0.3 s) would read as cuts.
@@ -577,8 +594,15 @@ class RepCounter:
             faults.append("too_shallow")
         if ex.hold_s and rep.hold_ms < ex.hold_s * 1000:
             faults.append("hold_too_short")
+        # Against the demonstration, from where the movement began (it is seen to start a
+        # little after it did: BEFORE_LAG_MS).
+        scored = (self._track.score(rep.start_ms - BEFORE_LAG_MS, t)
+                  if self._track is not None else None)
+        if scored is not None and scored.fault is not None and SCORE_FAULTS:
+            faults.append(scored.fault)
         event = RepFinished(t, ex.name, rep.start_ms, round(rep.hold_ms / 1000, 2),
-                            round(rep.depth, 3), tuple(faults), not faults, rep.hold_start_ms)
+                            round(rep.depth, 3), tuple(faults), not faults, rep.hold_start_ms,
+                            None if scored is None else scored.similarity)
         self.finished.append(event)
         if event.valid and ex.end is None and self.rest is not None:
             # The level held, not the peak: the model overshoots on the way in (measured:
@@ -592,6 +616,17 @@ class RepCounter:
             self._forget_rest()  # whatever that was, the rest it was measured from is suspect
         return [event]
 
+    def _matched(self, t: int, found: list[Scored]) -> list[Event]:
+        """Reps found by matching the template: each is reported once it is over."""
+        events: list[Event] = []
+        for rep in found:
+            faults = () if rep.fault is None else (rep.fault,)
+            event = RepFinished(t, self.exercise.name, rep.start_ms, 0.0, rep.depth, faults,
+                                not faults, None, rep.similarity)
+            events += [RepStarted(t, self.exercise.name, len(self.finished) + 1), event]
+            self.finished.append(event)
+        return events
+
     def rearm(self) -> None:
         """Drop any rep under way and start counting only after a return to rest.
 
@@ -599,11 +634,15 @@ class RepCounter:
         """
         self._rep, self._armed = None, False
         self._disarmed_ms = self._last_t_ms or 0
+        if self._track is not None:
+            self._track.rearm()
 
     def close(self, t_ms: int) -> list[Event]:
         """End of the session: a hold already held long enough counts; a rep that reached
         its end position is partial ("unfinished"); a movement that did not is dropped."""
         ex = self.exercise
+        if self._track is not None and self._track.count:
+            return self._matched(t_ms, self._track.close())
         if self.rest is None and self._unseen and self._swing is not None:
             # The set ended before two full swings were confirmed: the last extreme counts
             # as a turn.

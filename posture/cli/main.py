@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--title", help="its title (default: from the name)")
     learn.add_argument("--hold", type=_seconds, metavar="S",
                        help="prescribe this hold instead of the one shown")
+    learn.add_argument("--count-by", choices=("auto", "metric", "template"), default="auto",
+                       help="count it on the one measurement that carries it (metric), by "
+                       "matching the whole body's movement (template), or the first when a "
+                       "measurement carries it clearly (auto, the default)")
     learn.add_argument("--force", action="store_true",
                        help="replace an exercise of that name learned before")
     learn.add_argument("--json", action="store_true", help="print what was learned as JSON")
@@ -255,7 +259,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         frames = demonstration(args.source, AnalyzeOptions(variant=args.variant,
                                                            show_progress=not args.quiet),
                                args.start, args.end)
-        learned = learn(frames, args.name, args.title, args.hold)
+        learned = learn(frames, args.name, args.title, args.hold, args.count_by)
         shown_in = args.source.name
     text = to_toml(learned, shown_in)
     as_exercise(text)  # what is written always loads
@@ -268,9 +272,16 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     reps = ", ".join(f"{r.start_s:.1f}-{r.end_s:.1f} s" for r in learned.reps)
     print(f"learned {args.name!r} from {shown_in}: {len(learned.reps)} "
           f"repetition{'s' if len(learned.reps) != 1 else ''} at {reps}")
-    print(f"  counts by: {shown['label']} ({learned.metric}), {shown['direction']} from "
-          f"{shown['rest']} by {shown['range']} {shown['unit']} (a rep needs "
-          f"{learned.min_range} or more)")
+    parts = ", ".join(f"{p['part']}" for p in shown["parts_moving"])  # type: ignore
+    if learned.count_by == "template":
+        print(f"  counts by: matching the whole body's movement ({len(learned.template)} "
+              f"frames; moving: {parts or 'little'})")
+    else:
+        print(f"  counts by: {shown['label']} ({learned.metric}), {shown['direction']} from "
+              f"{shown['rest']} by {shown['range']} {shown['unit']} (a rep needs "
+              f"{learned.min_range} or more)")
+        if parts:
+            print(f"  whole body: {parts} move; each rep is scored against the demonstration")
     moving = [m for m in shown["moving"] if m["metric"] != learned.metric]  # type: ignore
     if moving:
         print("  also moved: " + ", ".join(f"{m['part']} ({m['metric']} {m['change']:+g})"

@@ -22,7 +22,8 @@ def rep_json(r: RepFinished) -> dict[str, Any]:
             "hold_from_s": None if r.hold_start_ms is None else round(r.hold_start_ms / 1000, 3),
             "end_s": round(r.t_ms / 1000, 3),
             "hold_s": r.hold_s, "depth": round(min(r.depth, 9.99), 2),
-            "faults": list(r.faults), "valid": r.valid}
+            "faults": list(r.faults), "valid": r.valid,
+            **({} if r.similarity is None else {"similarity": r.similarity})}
 
 
 class SummarySink:
