@@ -560,8 +560,9 @@ function faultWords(faults) {
 function repWords(rep) {
   if (!rep) return "";
   const held = rep.hold_s ? `, held ${rep.hold_s.toFixed(1)} s` : "";
-  return rep.valid ? `Last rep: good (reached ${rep.depth_pct}% of your usual range${held})`
-    : `Last rep: partial (${faultWords(rep.faults)}; reached ${rep.depth_pct}% of your usual range${held})`;
+  const like = rep.similarity == null ? "" : `, ${Math.round(rep.similarity)}% like the demonstration`;
+  return rep.valid ? `Last rep: good (reached ${rep.depth_pct}% of your usual range${held}${like})`
+    : `Last rep: partial (${faultWords(rep.faults)}; reached ${rep.depth_pct}% of your usual range${held}${like})`;
 }
 
 function summaryWords(s) {
@@ -679,13 +680,18 @@ function showTeach(teach) {
   $("teach-learned").dataset.shown = String(learned.frames);
   const reps = learned.reps.map((r) => `${r.start_s.toFixed(1)}-${r.end_s.toFixed(1)} s`).join(", ");
   const moved = learned.moving.filter((m) => m.metric !== learned.metric).map((m) => m.part);
+  const parts = learned.parts_moving.map((p) => p.part);
   const items = [
-    `Counts by: ${learned.label.toLowerCase()} (${learned.unit}), ${learned.direction === "increase" ? "up" : "down"} ` +
-      `by ${learned.range} from ${learned.rest}; a repetition needs ${learned.min_range}`,
+    learned.counted_by === "template"
+      ? `Counts by: matching the whole body's movement (${learned.template_frames} frames)`
+      : `Counts by: ${learned.label.toLowerCase()} (${learned.unit}), ${learned.direction === "increase" ? "up" : "down"} ` +
+        `by ${learned.range} from ${learned.rest}; a repetition needs ${learned.min_range}`,
+    `Body parts moving: ${parts.length ? parts.join(", ") : "little"}`,
     `Repetitions seen: ${learned.reps.length} (${reps})`,
     `Tempo: ${learned.tempo_s} s a repetition; hold: ${learned.hold_s ? `${learned.hold_s} s` : "none"}`,
     `Also moving: ${moved.length ? [...new Set(moved)].join(", ") : "nothing else"}`,
-    `Form checks: ${[...new Set(learned.rules.map((r) => r.fault.replaceAll("_", " ")))].join(", ")}`];
+    `Form checks: ${[...new Set(learned.rules.map((r) => r.fault.replaceAll("_", " ")))].join(", ") || "none"}` +
+      (learned.template_frames ? "; each repetition is scored against the demonstration" : "")];
   $("teach-learned").replaceChildren(...items.map((text) => el("li", text)));
 }
 
