@@ -7,7 +7,7 @@ DIR is laid out like `../shared/data/ui_prmd/` (the default): vicon/correct/*.tx
 vicon/incorrect/*.txt.gz. Each repetition goes through `ui_prmd.py` (markers to the pose's
 landmarks, a virtual webcam at 30 Hz) and `posture.analysis.motion` (joint angles and limb
 directions in the trunk's frame); the template is one repetition, matched in a stream by
-`posture.analysis.spring` (streaming subsequence DTW, as the product would run it live).
+`posture.analysis.matchreps` (streaming subsequence DTW, as the product runs it live).
 
 For every person and movement the stream is their repetitions 2-10 joined with pauses of
 0.5-2 s at rest (`ui_prmd.join`: no cue at the seams). It is counted with the movement
@@ -40,8 +40,11 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import ui_prmd  # noqa: E402
 
+from posture.analysis.exercise import Template  # noqa: E402
+from posture.analysis.learn import FORM  # noqa: E402
+from posture.analysis.matchreps import FEED_MS, TemplateTrack  # noqa: E402
 from posture.analysis.motion import features  # noqa: E402
-from posture.analysis.spring import SpringCounter, dtw_cost  # noqa: E402
+from posture.analysis.spring import dtw_cost  # noqa: E402
 from posture.progress import Progress  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "data" / "ui_prmd"
@@ -63,16 +66,16 @@ TIMING = {"frames": 0, "s": 0.0, "feature_s": 0.0, "feature_frames": 0}
 
 
 def candidates(template: np.ndarray, stream: np.ndarray) -> list[float]:
-    """Every match SPRING reports at any threshold: their costs (counted at a threshold:
-    those at or under it)."""
-    counter = SpringCounter(template, threshold=float("inf"))
+    """Every rep the product's matcher (`matchreps.TemplateTrack`, fed at 30 Hz as the live
+    session feeds it) finds at any threshold: their costs (counted at a threshold: those at
+    or under it)."""
+    track = TemplateTrack(Template(tuple(map(tuple, template)), float("inf"), FORM), 0.0)
     started = time.perf_counter()
-    for x in stream:
-        counter.update(x)
-    counter.close()
+    found = [r for i, x in enumerate(stream) for r in track.update(round(i * FEED_MS), x)]
+    found += track.close()
     TIMING["s"] += time.perf_counter() - started
     TIMING["frames"] += len(stream)
-    return [m.cost for m in counter.matches]
+    return [r.cost for r in found]
 
 
 def count_at(costs: list[float], threshold: float) -> int:
@@ -93,6 +96,8 @@ def main() -> int:
     parser.add_argument("--view", choices=("side", "front"), default="side")
     parser.add_argument("--quick", action="store_true", help="movements 1, 5 and 7 only")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true",
+                        help="each stream miscounted: its count, true count and match costs")
     args = parser.parse_args()
     folder = args.ui_prmd / "vicon" if (args.ui_prmd / "vicon").is_dir() else args.ui_prmd
     reps = ui_prmd.reps_in(folder)
@@ -171,6 +176,13 @@ def main() -> int:
     for (m, p), costs in other.items():
         n, true = count_at(costs, chosen[p]), streams[(m, p)][1]
         rows[m]["other"].append((n, true))
+    if args.verbose:
+        for label, table in (("same", same), ("other", other)):
+            for (m, p), costs in sorted(table.items()):
+                n, true = count_at(costs, chosen[p]), streams[(m, p)][1]
+                if n != true:
+                    print(f"m{m:02d} s{p:02d} {label}: {n} of {true} at {chosen[p]:g}; "
+                          "costs " + " ".join(f"{c:.2f}" for c in sorted(costs)))
     for (m, m2, p), costs in wrong.items():
         n = count_at(costs, chosen[p])
         rows[m]["wrong"].append(n)

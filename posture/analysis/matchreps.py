@@ -9,9 +9,9 @@ similarity (0-100; 50 at the template's form threshold) and, when it is not clos
 fault naming the body part that differed most ("left_knee_not_as_shown"); a match costing more
 than the template's threshold is another movement and no rep at all.
 
-The matcher sees a steady FEED_HZ whatever the camera's rate (frames are skipped or
-repeated), since the template was recorded at that rate and the warping allows only so much
-change of pace.
+The matcher sees a steady FEED_HZ whatever the camera's rate (each step takes the nearest
+frame, so a faster camera's frames are skipped and a slower one's repeated), since the
+template was recorded at that rate and the warping allows only so much change of pace.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Scored:
     start_ms: int
     end_ms: int
     similarity: float
+    cost: float  # in units of the template's own movement
     depth: float  # its largest excursion from its start, as a share of the template's
     fault: str | None  # the part that differed most, when not close enough
 
@@ -75,6 +76,7 @@ class TemplateTrack:
         self._spring = self._new_spring()
         self._stamps: deque[int] = deque()  # the time of each of the matcher's frames
         self._next_ms: float | None = None
+        self._last_t: int | None = None  # the last frame's time
 
     def _new_spring(self) -> SpringCounter | None:
         return SpringCounter(self.template, self.threshold) if self.count else None
@@ -89,9 +91,15 @@ class TemplateTrack:
             self._break()
             self._next_ms = float(t)
         found: list[Scored] = []
-        while self._next_ms <= t:
-            found += self._feed(int(self._next_ms), x)
+        # Each feed step takes the nearest frame (a step within half a frame interval ahead
+        # takes this one): a camera at FEED_HZ whose timestamps are rounded to milliseconds
+        # fills every step once, neither skipping nor repeating; a faster one is thinned evenly.
+        interval = t - self._last_t if self._last_t is not None else FEED_MS
+        ahead = min(FEED_MS, max(interval, 0)) / 2
+        while self._next_ms <= t + ahead:
+            found += self._feed(int(min(self._next_ms, t)), x)
             self._next_ms += FEED_MS
+        self._last_t = t
         while self._fed and t - self._fed[0][0] > self._keep_ms:
             self._fed.popleft()
         while len(self._stamps) > len(self._fed) + MAX_REPEAT:
@@ -123,8 +131,8 @@ class TemplateTrack:
         frames = self._frames(start, end)
         depth = self._excursion_of(frames) / self._reach if len(frames) else 0.0
         close = match.cost <= self.form
-        return Scored(start, end, round(match.similarity(self.form), 1), round(depth, 3),
-                      None if close else part_fault(match.part))
+        return Scored(start, end, round(match.similarity(self.form), 1), match.cost,
+                      round(depth, 3), None if close else part_fault(match.part))
 
     def _frames(self, start_ms: int, end_ms: int) -> np.ndarray:
         got = [x for t, x in self._fed if start_ms <= t <= end_ms]
