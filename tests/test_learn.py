@@ -336,7 +336,7 @@ def test_a_measured_exercise_scores_each_rep_against_its_template():
     ({"frames": [[float("nan")] * 33] * 3}, "finite number"),
     ({"frames": [[20.0] * 33] * 3}, "beyond 10"),
     ({"threshold": 0.0}, "greater than 0"),
-    ({"form": 0.9}, "must not be above"),
+    ({"form": 1.5}, "must not be above"),
     ({"hold": True}, "no hold")])
 def test_a_template_that_cannot_be_used_is_refused(change, words):
     data = tomllib.loads(to_toml(learn(_motion_frames(_arm_raises(1)), "arm"), "arm.mp4"))

@@ -108,7 +108,7 @@ TEMPLATE_HZ = 30.0
 # movement, and the largest of a rep done as shown: both chosen on UI-PRMD leaving one person
 # out (python benchmarks/learned_counting.py prints the ones chosen without each person and
 # their medians, used here).
-THRESHOLD, FORM = 0.52, 0.13
+THRESHOLD, FORM = 1.18, 0.13
 # Shown by the whole body: a frame's distance from the rest pose (the motion features'
 # Euclidean distance; radians and unit-vector components) must reach this many times its
 # spread within the demonstration's still ends (97th percentile), and at least
