@@ -709,6 +709,8 @@ async function initExercise() {
     await api("/api/teach", {method: "DELETE"});
     $("teach-note").textContent = "";
   };
+  // Disabled in the page until now: a click before the page was ready did nothing.
+  $("teach-record").disabled = $("teach-drop").disabled = false;
   $("teach-save").onclick = async () => {
     const name = $("teach-name").value.trim();
     const title = $("teach-title-input").value.trim();
