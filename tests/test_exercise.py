@@ -427,3 +427,24 @@ def test_a_head_that_pitches_as_it_returns_does_not_merge_two_reps():
             (2.0, REST, None, None, 17.0)]
     counter, _ = run_counter(tuck_metrics(plan))
     assert [r.valid for r in counter.finished] == [True, True], counter.finished
+
+
+def test_a_single_frame_outlier_of_a_form_metric_is_no_fault():
+    """Form rules judge their metric through the counter's median: one frame of the head
+    read pitched 20 degrees mid-hold (the model's outliers) does not fault a good tuck."""
+    metrics = tuck_metrics([(1.5, REST, None, None), (3.5, TUCK, None, None),
+                            (2, REST, None, None)])
+    metrics[int(3.0 * 30)].values["head_tilt_deg"] += 20.0
+    counter, _ = run_counter(metrics)
+    assert (counter.reps, counter.partial_reps) == (1, 0), counter.finished
+
+
+@pytest.mark.parametrize("seconds", [0.4, 2.0])
+def test_a_nod_is_an_attempt_however_short(seconds):
+    """A nod (the head pitched, not retracted) is rejected as nodding whether it lasts well
+    under the chin tuck's min_rep_s or longer."""
+    plan = [(1.5, REST, None, None, 12.0), (seconds, REST, None, None, 24.0),
+            (2.0, REST, None, None, 12.0)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert (counter.reps, counter.partial_reps) == (0, 1), counter.finished
+    assert "nodding" in counter.finished[0].faults

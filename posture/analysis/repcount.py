@@ -16,7 +16,10 @@ What it trusts, and why (each measured on real pixels; see benchmarks/exercise_a
   median of a second that ends just before it was seen to start), not against a rest
   learned long before: between reps a talking head drifts and pitches by more than a
   small fault. A rule may widen with how far the rep has got (a tuck with a little
-  chin-down is still a tuck; a nod, with no retraction, is not).
+  chin-down is still a tuck; a nod, with no retraction, is not). Rules judge their metric
+  through the same 0.4 s median as the signal (their margins are measured through it): a
+  single frame's outlier is no fault, and an attempt seen by its fault alone (a nod) is one
+  however short.
 - The frames seen before the rest is known are kept and counted again once it is: a first
   tuck done before the person ever kept still counts. A set of reps with no hold (a nerve
   glide, a squat with a learned rest) may begin mid-movement and never keep still: until a
@@ -103,10 +106,21 @@ FIRST_FRAMES_MS = 1500
 # An exercise counted on its signal scores each rep against its template but does not reject
 # it for that: measured with benchmarks/exercise_accuracy.py --learned, the whole body's
 # match of a real webcam chin tuck or squat is dominated by the model's noise in the parts
-# that did not move (hidden knees), and rejecting on it kept 2 of 16 clips exact, not 13.
+# that did not move (hidden knees), and rejecting on it kept none of 16 clips exact, not 12.
 SCORE_FAULTS = False
 VIEW_CUES = {"side": "Turn side-on to the camera for this exercise",
              "front": "Face the camera for this exercise"}
+
+
+def _running_median(recent: deque[tuple[int, float]], t: int, value: float) -> float:
+    """The median over the last MEDIAN_MS (at least MEDIAN_MIN_SAMPLES) with value added; a
+    gap longer than MAX_STEP_MS starts it afresh."""
+    if recent and t - recent[-1][0] > MAX_STEP_MS:
+        recent.clear()
+    recent.append((t, value))
+    while t - recent[0][0] > MEDIAN_MS and len(recent) > MEDIAN_MIN_SAMPLES:
+        recent.popleft()
+    return statistics.median(v for _, v in recent)
 
 
 @dataclass
@@ -153,6 +167,8 @@ class RepCounter:
         self._settling: deque[tuple[int, float, Metrics]] = deque()
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
+        self._rule_recent: dict[str, deque[tuple[int, float]]] = {}  # per rule metric
+        self._rule_values: dict[str, float | None] = {}  # this frame's, through the median
         self._before: deque[tuple[int, Metrics]] = deque()
         # Until the first valid rep (learned rests only): the frames so far, to be counted
         # again once the rest is found; and, for exercises without a hold, the turning points
@@ -337,6 +353,7 @@ class RepCounter:
         self._last_value_ms = self._last_t_ms = t
         bouncing_p = self.progress(value)  # bounces are faster than the median's window
         value = self._median(t, value)
+        self._rule_values = self._judged_values(metrics)
         # Until the first valid rep, the frames are kept: once the rest is found, or found to
         # lie behind a held end position taken for it, they are counted again with it (a
         # first tuck done before the person ever kept still counts).
@@ -371,7 +388,7 @@ class RepCounter:
             before = self._reference(t)
             # A fault at rest is judged only once there is a posture before it to judge
             # against (not in the frames right after a rep).
-            broken = self._broken(metrics, before, relative_only=True) if before else []
+            broken = self._broken(before, relative_only=True) if before else []
             if moved >= ex.enter or broken:
                 self._rep = _Rep(t, before or dict(self._ref), by_fault=moved < ex.enter)
                 self._window.clear()
@@ -434,6 +451,7 @@ class RepCounter:
         frames = list(self._unseen)
         self._turns, self._swing = [], None
         self._recent.clear()
+        self._rule_recent.clear()
         self._settling.clear()
         self._before.clear()
         self._last_t_ms = self._last_value_ms = None
@@ -475,13 +493,18 @@ class RepCounter:
         return ref
 
     def _median(self, t: int, value: float) -> float:
-        recent = self._recent
-        if recent and t - recent[-1][0] > MAX_STEP_MS:
-            recent.clear()
-        recent.append((t, value))
-        while t - recent[0][0] > MEDIAN_MS and len(recent) > MEDIAN_MIN_SAMPLES:
-            recent.popleft()
-        return statistics.median(v for _, v in recent)
+        return _running_median(self._recent, t, value)
+
+    def _judged_values(self, metrics: Metrics) -> dict[str, float | None]:
+        """Each form rule's metric through the same running median as the signal: a single
+        frame's outlier is not a fault (the form margins are measured through it, and a
+        seated person's leg estimates jump for single frames while the head moves)."""
+        t, out = metrics.timestamp_ms, {}
+        for name in {r.metric for r in self.exercise.rules}:
+            value = metrics.get(name)
+            recent = self._rule_recent.setdefault(name, deque())
+            out[name] = None if value is None else _running_median(recent, t, value)
+        return out
 
     def _follow(self, metrics: Metrics, value: float, step: int) -> None:
         """Follow slow drift of the resting position and form references while at rest."""
@@ -493,11 +516,12 @@ class RepCounter:
             if v is not None:
                 self._ref[name] = ref + a * (v - ref)
 
-    def _broken(self, metrics: Metrics, start: Mapping[str, float | None],
-                relative_only: bool = False, progress: float = 0.0) -> list[tuple[str, str]]:
+    def _broken(self, start: Mapping[str, float | None], relative_only: bool = False,
+                progress: float = 0.0) -> list[tuple[str, str]]:
+        values = self._rule_values
         return [(r.fault, r.cue) for r in self.exercise.rules
                 if (r.relative or not relative_only)
-                and r.broken(metrics.get(r.metric), start.get(r.metric), progress)]
+                and r.broken(values.get(r.metric), start.get(r.metric), progress)]
 
     def _during_rep(self, metrics: Metrics, value: float, p: float, moved: float, t: int,
                     step: int, bouncing_p: float) -> list[Event]:
@@ -513,9 +537,9 @@ class RepCounter:
         back = moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest)
         if back and rep.farthest >= ex.enter:
             return self._finish(t, None)
-        # Per-frame form values lead the filtered signal: rules widen with the farther of the
-        # two readings of how far the rep has got.
-        broken = self._broken(metrics, rep.start_values, progress=max(p, bouncing_p))
+        # Rules widen with the farther of two readings of how far the rep has got: the
+        # frame's own (it leads the median) and the median's.
+        broken = self._broken(rep.start_values, progress=max(p, bouncing_p))
         if ex.bounce is not None and self._bouncing(t, bouncing_p, ex.bounce):
             broken.append(BOUNCE_FAULT)
         for fault, cue in broken:
@@ -584,8 +608,11 @@ class RepCounter:
         ex, rep = self.exercise, self._rep
         self._rep = None
         self._armed, self._disarmed_ms = False, t
-        if rep is None or (why in (None, "unfinished") and t - rep.start_ms < ex.min_rep_s * 1000):
-            return []  # a flicker across the threshold, not a movement
+        # A flicker across the threshold is not a movement; an attempt seen by its fault (a
+        # nod: a rule broken through the median) is one however short.
+        if rep is None or (why in (None, "unfinished") and not rep.by_fault
+                           and t - rep.start_ms < ex.min_rep_s * 1000):
+            return []
         self._before.clear()  # the posture before the next one starts after this one
         faults = list(rep.faults)
         if why:
