@@ -52,6 +52,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,10 @@ SPECS = REPO / "benchmarks" / "chin_tuck_clips"
 FLEX_SPECS = REPO / "benchmarks" / "chin_tuck_flex"
 CACHE = REPO / "benchmarks" / ".cache"
 MATCH_S = 1.0
-EXPECTED_FAULT = {"nod": "nodding", "partial": "too_shallow", "short": "hold_too_short"}
+# The faults (any one of them) each kind of rejected movement must carry.
+Expected = dict[str, tuple[str, ...]]
+EXPECTED_FAULT: Expected = {"nod": ("nodding",), "partial": ("too_shallow",),
+                            "short": ("hold_too_short",)}
 
 
 @dataclass
@@ -293,9 +297,9 @@ def live_reps(video: Path, exercise: str) -> list[tuple[str, bool, str]]:
 
 
 def score(clip: Clip, reps: list[dict[str, Any]],
-          expected: dict[str, str | tuple[str, ...]] = EXPECTED_FAULT) -> dict[str, Any]:
-    """The clip's row; expected gives the fault (or any of the faults) each kind of
-    rejected movement must carry."""
+          expected: Expected = EXPECTED_FAULT) -> dict[str, Any]:
+    """The clip's row; `rejected_right` counts, per kind, the labelled movements rejected
+    with one of their expected faults."""
     valid = [r for r in reps if r["valid"]]
     rejected = [r for r in reps if not r["valid"]]
     row: dict[str, Any] = {"clip": clip.name, "exercise": clip.exercise, "true": clip.valid,
@@ -320,16 +324,18 @@ def score(clip: Clip, reps: list[dict[str, Any]],
                 used.add(id(r))
                 matched += 1
                 break
-    faults_ok = 0
+    right: Counter[str] = Counter()
     wanted = [w for w in clip.windows if not w["valid"]]
     for w in wanted:
         r = overlapping(w, rejected)
         if r is not None:
             used.add(id(r))
-            want = expected[label_kind(w)]
-            faults_ok += any(f in r["faults"] for f in ((want,) if isinstance(want, str) else want))
+            kind = label_kind(w)
+            right[kind] += any(f in r["faults"] for f in expected[kind])
+    faults_ok = sum(right.values())
     extra = [r for r in reps if id(r) not in used]
     row.update(matched=f"{matched}/{clip.valid}", rejected_ok=f"{faults_ok}/{len(wanted)}",
+               rejected_right=right,
                extra=[f"{r['start_s']:.1f}-{r['end_s']:.1f}s {','.join(r['faults']) or 'valid'}"
                       for r in extra])
     row["exact"] = (len(valid) == clip.valid and matched == clip.valid
@@ -361,7 +367,7 @@ def main() -> int:
     if not todo:
         sys.exit(f"no labelled clips under {DATA}")
     learned: dict[str, Exercise] = {}
-    expected: dict[str, str | tuple[str, ...]] = dict(EXPECTED_FAULT)
+    expected = dict(EXPECTED_FAULT)
     if args.learned or args.learned_from_each:
         # A nod moves the head forward (the other way from a tuck) or pitches it the way
         # the demonstration kept still.
@@ -404,7 +410,7 @@ def main() -> int:
     return 0 if all(r["exact"] and r.get("live_same", True) for r in rows) else 1
 
 
-def learned_from_each(model: Path, expected: dict[str, str | tuple[str, ...]]) -> int:
+def learned_from_each(model: Path, expected: Expected) -> int:
     """A chin tuck learned from the first tuck of each side-view clip (a second either
     side, the built-in's hold), counting every other clip: how much what is learned depends
     on the demonstration."""
@@ -426,10 +432,7 @@ def learned_from_each(model: Path, expected: dict[str, str | tuple[str, ...]]) -
             row["exact"] += scored["exact"]
             row["counted"] += scored["counted"] == clip.valid
             row["nods"] += len(nods)
-            row["nods_ok"] += sum(any(
-                r["start_s"] < w["end_s"] + MATCH_S and r["end_s"] > w["start_s"] - MATCH_S
-                and any(f in r["faults"] for f in expected["nod"])
-                for r in reps if not r["valid"]) for w in nods)
+            row["nods_ok"] += scored["rejected_right"]["nod"]
             row["extra"] += len(scored["extra"])
         print(f"{demo.name:26s} {row['exact']:2d}/{row['pairs']:<2d}  {row['counted']:6d}/"
               f"{row['pairs']:<6d}  {row['nods_ok']:6d}/{row['nods']:<6d}  {row['extra']:8d}",

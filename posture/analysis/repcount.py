@@ -167,7 +167,9 @@ class RepCounter:
         self._settling: deque[tuple[int, float, Metrics]] = deque()
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
-        self._rule_recent: dict[str, deque[tuple[int, float]]] = {}  # per rule metric
+        # Each form rule's metric through its own running median.
+        self._rule_recent: dict[str, deque[tuple[int, float]]] = {
+            name: deque() for name in {r.metric for r in exercise.rules}}
         self._rule_values: dict[str, float | None] = {}  # this frame's, through the median
         self._before: deque[tuple[int, Metrics]] = deque()
         # Until the first valid rep (learned rests only): the frames so far, to be counted
@@ -451,7 +453,8 @@ class RepCounter:
         frames = list(self._unseen)
         self._turns, self._swing = [], None
         self._recent.clear()
-        self._rule_recent.clear()
+        for recent in self._rule_recent.values():
+            recent.clear()
         self._settling.clear()
         self._before.clear()
         self._last_t_ms = self._last_value_ms = None
@@ -499,12 +502,10 @@ class RepCounter:
         """Each form rule's metric through the same running median as the signal: a single
         frame's outlier is not a fault (the form margins are measured through it, and a
         seated person's leg estimates jump for single frames while the head moves)."""
-        t, out = metrics.timestamp_ms, {}
-        for name in {r.metric for r in self.exercise.rules}:
-            value = metrics.get(name)
-            recent = self._rule_recent.setdefault(name, deque())
-            out[name] = None if value is None else _running_median(recent, t, value)
-        return out
+        t = metrics.timestamp_ms
+        return {name: None if (value := metrics.get(name)) is None
+                else _running_median(recent, t, value)
+                for name, recent in self._rule_recent.items()}
 
     def _follow(self, metrics: Metrics, value: float, step: int) -> None:
         """Follow slow drift of the resting position and form references while at rest."""
