@@ -35,7 +35,7 @@ fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed a
          the squat from squats_3's first squat (0.6-2.45 s), each given the built-in's hold
          (the clips' labels count a tuck held 2 s as valid). A nod is then rejected as
          moved_the_other_way (the head went forward) or head_ or neck_not_as_shown (it
-         pitched the way the demonstration kept still).
+         pitched with no retraction).
 --learned-from-each  learns a chin tuck from the first tuck of every side-view clip in
          turn and counts all the other clips with it: how much what is learned depends on
          the demonstration (people, photos, chin-down habits).
@@ -369,8 +369,8 @@ def main() -> int:
     learned: dict[str, Exercise] = {}
     expected = dict(EXPECTED_FAULT)
     if args.learned or args.learned_from_each:
-        # A nod moves the head forward (the other way from a tuck) or pitches it the way
-        # the demonstration kept still.
+        # A nod moves the head forward (the other way from a tuck) or pitches it with no
+        # retraction.
         expected["nod"] = (WRONG_WAY, part_fault("head"), part_fault("neck"))
     if args.learned_from_each:
         return learned_from_each(model, expected)

@@ -429,6 +429,17 @@ def test_a_head_that_pitches_as_it_returns_does_not_merge_two_reps():
     assert [r.valid for r in counter.finished] == [True, True], counter.finished
 
 
+def test_the_next_rep_starts_from_where_the_last_came_back_to():
+    """The model reads the return of a tuck a little forward of the rest it left (measured:
+    up to half of a small tuck): the head settles there, and the next tuck, from there,
+    counts at once, not only once the rest is learned again 10 s later."""
+    back = REST - 0.05
+    plan = [(1.5, REST, None, None), (3.5, TUCK, None, None), (2.0, back, None, None),
+            (3.5, TUCK, None, None), (2.0, back, None, None)]
+    counter, _ = run_counter(tuck_metrics(plan))
+    assert [r.valid for r in counter.finished] == [True, True], counter.finished
+
+
 def test_a_single_frame_outlier_of_a_form_metric_is_no_fault():
     """Form rules judge their metric through the counter's median: one frame of the head
     read pitched 20 degrees mid-hold (the model's outliers) does not fault a good tuck."""

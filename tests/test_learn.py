@@ -177,11 +177,30 @@ def test_learner_without_a_hold_and_with_a_prescribed_one():
     assert learn(_frames(_shape(1)), "held", hold_s=5).hold_s == 5
 
 
-def test_a_metric_that_moves_with_the_movement_gets_no_rule():
+def test_a_metric_that_moves_in_step_is_checked_only_before_the_movement():
+    """The trunk leans 4 degrees in step with the lift: once the lift has begun it may lean
+    more than that, either way; with no lift at all it may not (a nod is a pitch with no
+    retraction)."""
     values = _shape(1, hold_frames=30)
-    trunk = [(v - 10) / 5 for v in values]  # the trunk leans 4 degrees with it
+    trunk = [(v - 10) / 5 for v in values]
     learned = learn(_frames(values, trunk), "lean")
     assert learned.metric == "hip_lift_deg"
+    ex = as_exercise(to_toml(learned, "demo"))
+    rule = next(r for r in ex.rules if r.metric == "thoracic_deg")
+    assert rule.widen > 4
+    assert rule.broken(5.0, 0.0, progress=0.0)
+    assert not rule.broken(1.5, 0.0, progress=0.0)
+    assert not rule.broken(6.0, 0.0, progress=1.0) and not rule.broken(-6.0, 0.0, progress=1.0)
+
+
+@pytest.mark.parametrize("lead", [8, -8])
+def test_a_metric_out_of_step_with_the_movement_gets_no_rule(lead):
+    """The trunk leans 4 degrees, a quarter of a second before the lift or after it (a
+    squat's trunk leads its hips): how it moves with a follower's movement is not known."""
+    values = _shape(1, hold_frames=30)
+    trunk = [(v - 10) / 5 for v in values]
+    trunk = trunk[lead:] + trunk[-1:] * lead if lead > 0 else trunk[:1] * -lead + trunk[:lead]
+    learned = learn(_frames(values, trunk), "lean")
     assert not [r for r in learned.rules if r["metric"] == "thoracic_deg"]
 
 

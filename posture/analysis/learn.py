@@ -97,6 +97,9 @@ MIN_HOLD_S, HOLD_READ_LONG = 1.0, 1.4
 # Form: a metric the demonstration kept within FORM_MARGIN times its typical rest noise may
 # move no more than FORM_MARGIN times its worst rest noise beyond where it stayed.
 FORM_MARGIN = 3.0
+# A metric moved in step with the carrier when the demonstration kept it within this
+# share of its own rule's bounds (room for the people who follow it).
+STEP_SHARE = 0.5
 # The carrier itself may not move against the movement by more than the smallest full
 # repetition (a nod instead of a tuck: measured +0.15 to +0.36 head lengths forward).
 WRONG_WAY = "moved_the_other_way"
@@ -323,7 +326,8 @@ def learn(frames: Sequence[Metrics], name: str, title: str | None = None,
         learned.hold_s, learned.measured_hold = hold_s, False
     elif held >= MIN_HOLD_S:
         learned.hold_s = max(0.5, math.floor(held / HOLD_READ_LONG * 2) / 2)
-    learned.rules = _rules(learned)
+    learned.rules = _rules(learned, {m.metric: (ts, vs) for m, ts, vs in moved},
+                           (times, values))
     return learned
 
 
@@ -380,9 +384,31 @@ def parts_moving(template: Sequence[Sequence[float]]) -> list[tuple[str, float]]
     return sorted(out, key=lambda p: -p[1])
 
 
-def _rules(learned: Learned) -> list[dict[str, object]]:
+Series = tuple[list[int], list[float]]
+
+
+def _in_step(m: Moved, series: Series, carrier: Moved, carried: Series, margin: float,
+             widen: float) -> bool:
+    """Whether a metric moved in step with the carrier through the demonstration: never
+    further from its rest than STEP_SHARE of its margin plus widen times how far the carrier
+    had got (0-1 of its change), the rule it would get, with room to spare."""
+    at = dict(zip(*carried, strict=True))
+    for t, v in zip(*series, strict=True):
+        c = at.get(t)
+        if c is None:
+            continue
+        got = min(max((c - carrier.rest) / carrier.change, 0.0), 1.0)
+        if abs(v - m.rest) > STEP_SHARE * margin + widen * got:
+            return False
+    return True
+
+
+def _rules(learned: Learned, series: dict[str, Series],
+           carried: Series) -> list[dict[str, object]]:
     """Form rules against the posture just before each rep: the carrier may not go the
-    other way; every other metric keeps to what it did in the demonstration."""
+    other way; every other metric keeps to what it did in the demonstration: still, or
+    moving in step with the carrier."""
+    carrier = next(m for m in learned.moved if m.metric == learned.metric)
     sign = learned.direction
     rules: list[dict[str, object]] = [{
         "metric": learned.metric, "relative": True,
@@ -399,15 +425,32 @@ def _rules(learned: Learned) -> list[dict[str, object]]:
         rule: dict[str, object] = {"metric": m.metric, "relative": True,
                                    "fault": f"{part}_not_as_shown",
                                    "cue": f"Keep your {part} as in the demonstration"}
-        # Only what the demonstration kept still is checked: a metric that moved with the
-        # movement swings differently with depth, tempo and framing (measured on the real
-        # squats: the head metrics of a full-body shot break bounds set on one squat).
         if m.low < -FORM_MARGIN * typical or m.high > FORM_MARGIN * typical:
-            continue
-        rule["min"], rule["max"] = _round(m.low - margin), _round(m.high + margin)
-        rule["why"] = (f"stayed within {m.low:+.2g} to {m.high:+.2g} of rest in the "
-                       f"demonstration; may go {FORM_MARGIN:g} times its worst noise at rest "
-                       "beyond that")
+            # Moved with the movement. It swings differently with depth, tempo and framing
+            # (measured on the real squats: the head metrics of a full-body shot break
+            # bounds set on one squat), so once the carrier has moved it may move all it
+            # did, either way: its bounds widen by that swing at the start threshold. Before
+            # the carrier moves they are those of a metric kept still: the head pitching
+            # with no retraction is a nod, not a tuck. Checked only where the demonstration
+            # itself moved it in step with the carrier (a squat's trunk leads its hips), and
+            # only where the exercise keeps the demonstration's view: how far a metric swings
+            # with the movement depends on the view (the head metrics of the oblique squats of
+            # squats_3 swing five times as far in squats_2's front view).
+            swing = max(-m.low, m.high)
+            widen = swing / ENTER
+            if learned.view == "any" or not _in_step(m, series[m.metric], carrier, carried,
+                                                     margin, widen):
+                continue
+            rule["min"], rule["max"] = _round(-margin), _round(margin)
+            rule["widen"] = _round(widen)
+            rule["why"] = (f"moved {m.low:+.2g} to {m.high:+.2g} from rest in step with the "
+                           f"movement; may move {FORM_MARGIN:g} times its worst noise at rest "
+                           f"before the movement does, and {swing:.2g} more once it has")
+        else:
+            rule["min"], rule["max"] = _round(m.low - margin), _round(m.high + margin)
+            rule["why"] = (f"stayed within {m.low:+.2g} to {m.high:+.2g} of rest in the "
+                           f"demonstration; may go {FORM_MARGIN:g} times its worst noise at "
+                           "rest beyond that")
         rules.append(rule)
     return rules
 
@@ -469,7 +512,7 @@ def to_toml(learned: Learned, source: str) -> str:
     for rule in learned.rules:
         lines += ["", "[[rules]]", *_comment(str(rule["why"])),
                   f'metric = "{rule["metric"]}"', "relative = true"]
-        for key in ("min", "max"):
+        for key in ("min", "max", "widen"):
             if key in rule:
                 lines.append(f"{key} = {rule[key]}")
         lines += [f'fault = "{rule["fault"]}"', f"cue = {q(str(rule['cue']))}"]

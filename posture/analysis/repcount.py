@@ -55,7 +55,9 @@ MEDIAN_MIN_SAMPLES = 5  # at low sampling rates the window grows to this many sa
 # A movement has ended once it is back within `exit` of rest, or has come back by
 # RETURN_SHARE of its farthest excursion to within (1 - RETURN_SHARE) of it: where the model
 # reads the return a little off the rest it started from (measured up to 0.03 head lengths,
-# a third of a small tuck), the rep still ends with the return, not with the next rep.
+# a third of a small tuck), the rep still ends with the return, not with the next rep; and
+# once the head settles no farther out than that, it rests there (the next rep starts from
+# it, not only after RESETTLE_AWAY_MS).
 RETURN_SHARE = 0.6
 # Relative rules compare with the median of each metric over BEFORE_MS of frames that end
 # BEFORE_LAG_MS before a movement is seen to start: through the median filter and the start
@@ -164,6 +166,7 @@ class RepCounter:
         self._wrong_view_told = False
         self._armed = True
         self._disarmed_ms = 0
+        self._came_back_to = 0.0  # where the last rep ended, in min_range units from rest
         self._settling: deque[tuple[int, float, Metrics]] = deque()
         self._turned_since: int | None = None
         self._recent: deque[tuple[int, float]] = deque()
@@ -321,11 +324,16 @@ class RepCounter:
         if ex.rest is None:
             near = self.rest is not None and abs(level - self.rest) < ex.enter * ex.min_range
             away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
+            # Settled where the last rep came back to, or nearer: the model reads the return
+            # a little off the rest it started from, and the next rep starts from there.
+            returned = (not self._armed and self.rest is not None and 0 < self._came_back_to
+                        and (level - self.rest) * ex.direction / ex.min_range
+                        <= self._came_back_to)
             # Settled beyond the rest, against the movement, before any valid rep: what was
             # taken for the rest was an end position (the session began mid-hold).
             behind = (self.rest is not None and self.reps == 0
                       and (level - self.rest) * ex.direction < -ex.enter * ex.min_range)
-            if self.rest is None or near or away or behind:
+            if self.rest is None or near or away or behind or returned:
                 recount = (self.rest is None or behind) and len(self.finished) == self._counted
                 self.rest, self._armed, self._counted = level, True, len(self.finished)
                 self._learn_range(level)
@@ -389,8 +397,10 @@ class RepCounter:
         elif self._rep is None:
             before = self._reference(t)
             # A fault at rest is judged only once there is a posture before it to judge
-            # against (not in the frames right after a rep).
-            broken = self._broken(before, relative_only=True) if before else []
+            # against (not in the frames right after a rep), and as far as the signal has
+            # already moved (rules may widen with it).
+            broken = (self._broken(before, relative_only=True, progress=max(p, bouncing_p))
+                      if before else [])
             if moved >= ex.enter or broken:
                 self._rep = _Rep(t, before or dict(self._ref), by_fault=moved < ex.enter)
                 self._window.clear()
@@ -537,7 +547,9 @@ class RepCounter:
         # next one.
         back = moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest)
         if back and rep.farthest >= ex.enter:
-            return self._finish(t, None)
+            events = self._finish(t, None)
+            self._came_back_to = (1 - RETURN_SHARE) * rep.farthest if events else 0.0
+            return events
         # Rules widen with the farther of two readings of how far the rep has got: the
         # frame's own (it leads the median) and the median's.
         broken = self._broken(rep.start_values, progress=max(p, bouncing_p))
@@ -609,6 +621,7 @@ class RepCounter:
         ex, rep = self.exercise, self._rep
         self._rep = None
         self._armed, self._disarmed_ms = False, t
+        self._came_back_to = 0.0
         # A flicker across the threshold is not a movement; an attempt seen by its fault (a
         # nod: a rule broken through the median) is one however short.
         if rep is None or (why in (None, "unfinished") and not rep.by_fault
