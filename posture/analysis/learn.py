@@ -445,7 +445,8 @@ def _rules(learned: Learned, series: dict[str, Series],
             rule["widen"] = _round(widen)
             rule["why"] = (f"moved {m.low:+.2g} to {m.high:+.2g} from rest in step with the "
                            f"movement; may move {FORM_MARGIN:g} times its worst noise at rest "
-                           f"before the movement does, and {swing:.2g} more once it has")
+                           f"before the movement does, and {swing:.2g} more for every "
+                           f"{ENTER:.0%} of the range the rep has got")
         else:
             rule["min"], rule["max"] = _round(m.low - margin), _round(m.high + margin)
             rule["why"] = (f"stayed within {m.low:+.2g} to {m.high:+.2g} of rest in the "
