@@ -260,13 +260,17 @@ DEMOS = {"chin_tuck": ("tucks_dev1", 0.5, 7.5), "squat": ("squats_3", 0.6, 2.45)
 def learned_exercises(model: Path) -> dict[str, Exercise]:
     """Each exercise of DEMOS learned from its one repetition, with the built-in's hold."""
     found = {c.name: c for c in clips(None)}
-    out = {}
-    for name, (clip_name, start, end) in DEMOS.items():
-        frames = demonstration(trace_of(found[clip_name], model), AnalyzeOptions(
-            show_progress=False), start, end)
-        learned = learn(frames, f"learned_{name}", hold_s=builtin_exercise(name).hold_s)
-        out[name] = as_exercise(to_toml(learned, f"{clip_name} {start:g}-{end:g} s"))
-    return out
+    return {name: learned_from(trace_of(found[clip_name], model), start, end, name,
+                               f"{clip_name} {start:g}-{end:g} s")
+            for name, (clip_name, start, end) in DEMOS.items()}
+
+
+def learned_from(trace: Path, start: float, end: float, like: str, source: str) -> Exercise:
+    """The exercise `posture exercises learn` makes of trace from start to end s, given the
+    hold of the built-in `like`."""
+    frames = demonstration(trace, AnalyzeOptions(show_progress=False), start, end)
+    learned = learn(frames, f"learned_{like}", hold_s=builtin_exercise(like).hold_s)
+    return as_exercise(to_toml(learned, source))
 
 
 REP_LINE = re.compile(r"^\s+([\d.]+) s  (.+): (good|partial) rep(?: \((.*)\))?$")
@@ -419,10 +423,9 @@ def learned_from_each(model: Path, expected: Expected) -> int:
     print("demonstration              exact  counted right  nods rejected  extra rejections")
     for demo in tucks:
         first = next(w for w in demo.windows if w["kind"] == "tuck")
-        frames = demonstration(trace_of(demo, model), AnalyzeOptions(show_progress=False),
-                               first["start_s"] - 1.0, first["end_s"] + 1.0)
-        exercise = as_exercise(to_toml(learn(frames, "learned_chin_tuck", hold_s=builtin_exercise(
-            "chin_tuck").hold_s), f"{demo.name} {first['start_s']:g} s"))
+        exercise = learned_from(trace_of(demo, model), first["start_s"] - 1.0,
+                                first["end_s"] + 1.0, "chin_tuck",
+                                f"{demo.name} {first['start_s']:g} s")
         row = dict.fromkeys(total, 0)
         for clip in (c for c in tucks if c is not demo):
             reps = analyze(trace_of(clip, model), exercise)

@@ -326,7 +326,7 @@ class RepCounter:
             away = not self._armed and t - self._disarmed_ms >= RESETTLE_AWAY_MS
             # Settled where the last rep came back to, or nearer: the model reads the return
             # a little off the rest it started from, and the next rep starts from there.
-            returned = (not self._armed and self.rest is not None and 0 < self._came_back_to
+            returned = (not self._armed and self.rest is not None
                         and (level - self.rest) * ex.direction / ex.min_range
                         <= self._came_back_to)
             # Settled beyond the rest, against the movement, before any valid rep: what was
@@ -547,9 +547,7 @@ class RepCounter:
         # next one.
         back = moved <= max(ex.exit, (1 - RETURN_SHARE) * rep.farthest)
         if back and rep.farthest >= ex.enter:
-            events = self._finish(t, None)
-            self._came_back_to = (1 - RETURN_SHARE) * rep.farthest if events else 0.0
-            return events
+            return self._finish(t, None)
         # Rules widen with the farther of two readings of how far the rep has got: the
         # frame's own (it leads the median) and the median's.
         broken = self._broken(rep.start_values, progress=max(p, bouncing_p))
@@ -620,13 +618,14 @@ class RepCounter:
     def _finish(self, t: int, why: str | None) -> list[Event]:
         ex, rep = self.exercise, self._rep
         self._rep = None
-        self._armed, self._disarmed_ms = False, t
-        self._came_back_to = 0.0
+        self._armed, self._disarmed_ms, self._came_back_to = False, t, 0.0
         # A flicker across the threshold is not a movement; an attempt seen by its fault (a
         # nod: a rule broken through the median) is one however short.
         if rep is None or (why in (None, "unfinished") and not rep.by_fault
                            and t - rep.start_ms < ex.min_rep_s * 1000):
             return []
+        if why is None:  # it came back at least this far (see RETURN_SHARE)
+            self._came_back_to = (1 - RETURN_SHARE) * rep.farthest
         self._before.clear()  # the posture before the next one starts after this one
         faults = list(rep.faults)
         if why:
