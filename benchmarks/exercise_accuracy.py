@@ -26,7 +26,9 @@ fault (nodding, too_shallow, hold_too_short). Anything else rejected is listed a
          loop does) and checks that it reports the same reps as `analyze`.
 --responses  prints the measured response behind the built-in thresholds: per chin-tuck
          movement kind, the change of head_forward, head_tilt_deg and ear_above_shoulder from
-         rest, and the rest noise; for the bridge and squats, the rest and end angles.
+         rest, and of the ear and the shoulder on their own (against the image); the rest
+         noise, and how far each signal strays at rest through the counter's median; for the
+         bridge and squats, the rest and end angles.
 --hz HZ  counts each clip's trace as a camera sampled at HZ would give it (a slower CPU).
 --flex   prints how a tuck's measured retraction and tilt change with its chin-down (0-10
          degrees, clips from five photos in benchmarks/chin_tuck_flex/), next to a nod's.

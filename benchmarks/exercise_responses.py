@@ -11,10 +11,13 @@ from typing import Any
 import numpy as np
 
 from posture.analysis.events import Event, Sample
-from posture.analysis.metrics import CUT_WITHIN_MS
+from posture.analysis.metrics import CUT_WITHIN_MS, View
+from posture.analysis.repcount import MEDIAN_MS
 from posture.config import Config
 from posture.live.session import PostureSession
+from posture.vision.pose import Landmark as L
 from posture.vision.sources import open_source
+from posture.vision.trace import open_text, read_header, read_poses
 
 TUCK_METRICS = {"chin_tuck": ("head_forward", "head_tilt_deg", "ear_above_shoulder", "yaw_deg"),
                 "chin_tuck_front": ("face_to_shoulders", "head_pitch", "yaw_deg")}
@@ -49,6 +52,7 @@ def print_responses(clip: Any, trace: Path) -> None:
     rows = samples(trace)
     if clip.windows:
         names = TUCK_METRICS[clip.exercise]
+        parts_of = _ear_and_shoulder(trace) if clip.exercise == "chin_tuck" else []
         print(f"{clip.name}: change from rest (median of the 1 s before) to the hold "
               "(median of the hold), per-frame values as the counter reads them")
         for w in clip.windows:
@@ -60,7 +64,23 @@ def print_responses(clip: Any, trace: Path) -> None:
                 if rest[n] and hold[n]:
                     change = statistics.median(hold[n]) - statistics.median(rest[n])
                     parts.append(f"{n} {change:+.3f}")
+            if clip.exercise == "chin_tuck":
+                parts += [f"{n} {c:+.3f}" for n, c in _part_changes(parts_of, w).items()]
             print(f"  {w['kind']:8s} {w['start_s']:5.1f}s  " + "  ".join(parts))
+        if clip.exercise == "chin_tuck":
+            # The rests: from 0.5 s after a movement (1 s into the clip: the model's first
+            # frames) to 0.2 s before the next.
+            ends = [1.0] + [w["end_s"] + 0.5 for w in clip.windows]
+            rests = [(a, w["start_s"] - 0.2) for a, w in zip(ends, clip.windows, strict=False)]
+            # Only side-on, where the framing has held for a second before (not across
+            # talk_through's front-view talk, turn, cut and zoom, nor the model's settling
+            # after them): the ear and shoulder are read against the image.
+            still_rests = [(a, b) for a, b in rests if _one_framing(rows, a - 1.0, b)]
+            strays = {n: max((abs(_stray(rows, parts_of, a, b, n)) for a, b in still_rests),
+                             default=0.0)
+                      for n in ("head_forward", "ear", "shoulder")}
+            print("  at rest, how far the 0.4 s median strays from the median of its rest, "
+                  "largest: " + "  ".join(f"{n} {v:.3f}" for n, v in strays.items()))
         still = [statistics.pstdev(s) for t in np.arange(0, rows[-1].t_ms / 1000, 1.0)
                  if not any(w["start_s"] - 0.2 < t + 1 and t < w["end_s"] + 0.5
                             for w in clip.windows)
@@ -77,6 +97,66 @@ def print_responses(clip: Any, trace: Path) -> None:
                   f"min {min(values):.1f}, max {max(values):.1f}, "
                   f"5th-95th percentile {np.percentile(values, 5):.1f}-"
                   f"{np.percentile(values, 95):.1f}")
+
+
+def _ear_and_shoulder(trace: Path) -> list[tuple[float, float, float]]:
+    """Per frame (s, ear, shoulder): where the ear and the shoulder (both sides' mean) sit
+    across the image toward the face, in the clip's median head length (ear to nose). Their
+    difference is head_forward; apart, they show which of the two a movement moved."""
+    with open_text(trace, "r") as fh:
+        header = read_header(fh, trace)
+        poses = [p for p in read_poses(fh, trace, header) if p.person]
+    found = []
+    for pose in poses:
+        px = pose.pixels
+        ear = (px[L.LEFT_EAR] + px[L.RIGHT_EAR]) / 2
+        shoulder = (px[L.LEFT_SHOULDER] + px[L.RIGHT_SHOULDER]) / 2
+        forward = 1.0 if px[L.NOSE][0] >= ear[0] else -1.0
+        found.append((pose.timestamp_ms / 1000, forward * ear[0], forward * shoulder[0],
+                      float(np.hypot(*(ear - px[L.NOSE])))))
+    head = statistics.median(f[3] for f in found) if found else 1.0
+    return [(t, e / head, s / head) for t, e, s, _ in found]
+
+
+def _part_changes(parts: list[tuple[float, float, float]],
+                  w: dict[str, Any]) -> dict[str, float]:
+    """The ear's and the shoulder's own change against the image, from the 1 s before the
+    movement to the median of its hold."""
+    changes = {}
+    for i, name in ((1, "ear"), (2, "shoulder")):
+        rest = [p[i] for p in parts if w["start_s"] - 1.0 <= p[0] < w["start_s"]]
+        hold = [p[i] for p in parts if w["hold_from_s"] <= p[0] < w["hold_from_s"] + w["hold_s"]]
+        if rest and hold:
+            changes[name] = statistics.median(hold) - statistics.median(rest)
+    return changes
+
+
+def _one_framing(rows: list[Sample], t0: float, t1: float) -> bool:
+    """Whether from t0 to t1 s the person stays side-on and the head-and-shoulders framing
+    within 10% of one size."""
+    within = [r.raw for r in rows if t0 <= r.t_ms / 1000 < t1]
+    sizes = [m.framing.size for m in within if m.framing is not None]
+    return (bool(sizes) and max(sizes) <= 1.1 * min(sizes)
+            and all(m.view != View.FRONT for m in within))
+
+
+def _stray(rows: list[Sample], parts: list[tuple[float, float, float]], t0: float,
+           t1: float, name: str) -> float:
+    """Between t0 and t1 s (a rest), the farthest the signal's running median (over
+    MEDIAN_MS, as the counter reads it) gets from the median of the whole rest."""
+    if name == "head_forward":
+        series = [(r.t_ms / 1000, v) for r in rows
+                  if t0 <= r.t_ms / 1000 < t1 and (v := r.raw.get(name)) is not None]
+    else:
+        i = 1 if name == "ear" else 2
+        series = [(p[0], p[i]) for p in parts if t0 <= p[0] < t1]
+    if len(series) < 10:
+        return 0.0
+    rest = statistics.median(v for _, v in series)
+    span = MEDIAN_MS / 1000
+    medians = [statistics.median(v for tt, v in series if t - span < tt <= t)
+               for t, _ in series]
+    return max(medians, key=lambda m: abs(m - rest)) - rest
 
 
 def print_framing(clip: Any, trace: Path) -> None:
