@@ -52,22 +52,23 @@ def print_responses(clip: Any, trace: Path) -> None:
     rows = samples(trace)
     if clip.windows:
         names = TUCK_METRICS[clip.exercise]
-        parts_of = _ear_and_shoulder(trace) if clip.exercise == "chin_tuck" else []
+        tucks = clip.exercise == "chin_tuck"
+        tracks = {n: [(r.t_ms / 1000, v) for r in rows if (v := r.raw.get(n)) is not None]
+                  for n in names}
+        if tucks:
+            tracks |= _ear_and_shoulder(trace)
         print(f"{clip.name}: change from rest (median of the 1 s before) to the hold "
               "(median of the hold), per-frame values as the counter reads them")
         for w in clip.windows:
-            rest = {n: _series(rows, n, w["start_s"] - 1.0, w["start_s"]) for n in names}
-            hold = {n: _series(rows, n, w["hold_from_s"], w["hold_from_s"] + w["hold_s"])
-                    for n in names}
             parts = []
-            for n in names:
-                if rest[n] and hold[n]:
-                    change = statistics.median(hold[n]) - statistics.median(rest[n])
+            for n, track in tracks.items():
+                rest = _within(track, w["start_s"] - 1.0, w["start_s"])
+                hold = _within(track, w["hold_from_s"], w["hold_from_s"] + w["hold_s"])
+                if rest and hold:
+                    change = statistics.median(hold) - statistics.median(rest)
                     parts.append(f"{n} {change:+.3f}")
-            if clip.exercise == "chin_tuck":
-                parts += [f"{n} {c:+.3f}" for n, c in _part_changes(parts_of, w).items()]
             print(f"  {w['kind']:8s} {w['start_s']:5.1f}s  " + "  ".join(parts))
-        if clip.exercise == "chin_tuck":
+        if tucks:
             # The rests: from 0.5 s after a movement (1 s into the clip: the model's first
             # frames) to 0.2 s before the next.
             ends = [1.0] + [w["end_s"] + 0.5 for w in clip.windows]
@@ -76,7 +77,7 @@ def print_responses(clip: Any, trace: Path) -> None:
             # talk_through's front-view talk, turn, cut and zoom, nor the model's settling
             # after them): the ear and shoulder are read against the image.
             still_rests = [(a, b) for a, b in rests if _one_framing(rows, a - 1.0, b)]
-            strays = {n: max((abs(_stray(rows, parts_of, a, b, n)) for a, b in still_rests),
+            strays = {n: max((abs(_stray(tracks[n], a, b)) for a, b in still_rests),
                              default=0.0)
                       for n in ("head_forward", "ear", "shoulder")}
             print("  at rest, how far the 0.4 s median strays from the median of its rest, "
@@ -84,7 +85,7 @@ def print_responses(clip: Any, trace: Path) -> None:
         still = [statistics.pstdev(s) for t in np.arange(0, rows[-1].t_ms / 1000, 1.0)
                  if not any(w["start_s"] - 0.2 < t + 1 and t < w["end_s"] + 0.5
                             for w in clip.windows)
-                 and len(s := _series(rows, names[0], t, t + 1)) > 5]
+                 and len(s := _within(tracks[names[0]], t, t + 1)) > 5]
         if still:
             print(f"  {names[0]} at rest: sd within 1 s windows median "
                   f"{statistics.median(still):.4f}, max {max(still):.4f}")
@@ -99,10 +100,17 @@ def print_responses(clip: Any, trace: Path) -> None:
                   f"{np.percentile(values, 95):.1f}")
 
 
-def _ear_and_shoulder(trace: Path) -> list[tuple[float, float, float]]:
-    """Per frame (s, ear, shoulder): where the ear and the shoulder (both sides' mean) sit
-    across the image toward the face, in the clip's median head length (ear to nose). Their
-    difference is head_forward; apart, they show which of the two a movement moved."""
+Track = list[tuple[float, float]]  # (s, value) per frame
+
+
+def _within(track: Track, t0: float, t1: float) -> list[float]:
+    return [v for t, v in track if t0 <= t < t1]
+
+
+def _ear_and_shoulder(trace: Path) -> dict[str, Track]:
+    """Where the ear and the shoulder (both sides' mean) sit across the image toward the
+    face, per frame, in the clip's median head length (ear to nose). Their difference is
+    head_forward; apart, they show which of the two a movement moved."""
     with open_text(trace, "r") as fh:
         header = read_header(fh, trace)
         poses = [p for p in read_poses(fh, trace, header) if p.person]
@@ -115,20 +123,8 @@ def _ear_and_shoulder(trace: Path) -> list[tuple[float, float, float]]:
         found.append((pose.timestamp_ms / 1000, forward * ear[0], forward * shoulder[0],
                       float(np.hypot(*(ear - px[L.NOSE])))))
     head = statistics.median(f[3] for f in found) if found else 1.0
-    return [(t, e / head, s / head) for t, e, s, _ in found]
-
-
-def _part_changes(parts: list[tuple[float, float, float]],
-                  w: dict[str, Any]) -> dict[str, float]:
-    """The ear's and the shoulder's own change against the image, from the 1 s before the
-    movement to the median of its hold."""
-    changes = {}
-    for i, name in ((1, "ear"), (2, "shoulder")):
-        rest = [p[i] for p in parts if w["start_s"] - 1.0 <= p[0] < w["start_s"]]
-        hold = [p[i] for p in parts if w["hold_from_s"] <= p[0] < w["hold_from_s"] + w["hold_s"]]
-        if rest and hold:
-            changes[name] = statistics.median(hold) - statistics.median(rest)
-    return changes
+    return {"ear": [(t, e / head) for t, e, _, _ in found],
+            "shoulder": [(t, s / head) for t, _, s, _ in found]}
 
 
 def _one_framing(rows: list[Sample], t0: float, t1: float) -> bool:
@@ -140,16 +136,10 @@ def _one_framing(rows: list[Sample], t0: float, t1: float) -> bool:
             and all(m.view != View.FRONT for m in within))
 
 
-def _stray(rows: list[Sample], parts: list[tuple[float, float, float]], t0: float,
-           t1: float, name: str) -> float:
+def _stray(track: Track, t0: float, t1: float) -> float:
     """Between t0 and t1 s (a rest), the farthest the signal's running median (over
     MEDIAN_MS, as the counter reads it) gets from the median of the whole rest."""
-    if name == "head_forward":
-        series = [(r.t_ms / 1000, v) for r in rows
-                  if t0 <= r.t_ms / 1000 < t1 and (v := r.raw.get(name)) is not None]
-    else:
-        i = 1 if name == "ear" else 2
-        series = [(p[0], p[i]) for p in parts if t0 <= p[0] < t1]
+    series = [(t, v) for t, v in track if t0 <= t < t1]
     if len(series) < 10:
         return 0.0
     rest = statistics.median(v for _, v in series)
